@@ -1,0 +1,61 @@
+# lithium-abm developer tasks (GNU make). `make` alone lists the targets.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY = $(VENV)/bin/python
+BIN = $(VENV)/bin
+SRC = agents model experiments lithium_abm tests
+PYTEST_ARGS ?=
+STAMP = $(VENV)/.installed
+
+.PHONY: help venv run test lint format patterns bench clean
+
+help: ## List the targets
+	@echo "lithium-abm: make <target>   (VENV=$(VENV))"
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create the venv (Python >= 3.12) and install the project with dev extras
+
+# Rebuilt only when pyproject.toml changes. An existing venv is reused if its
+# Python is new enough, otherwise it is recreated with the interpreter that
+# scripts/find-python.sh picks ($$PYTHON, PATH, then pyenv versions).
+$(STAMP): pyproject.toml
+	@set -e; \
+	if [ -x "$(PY)" ] && "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Reusing $(VENV) ($$("$(PY)" --version 2>&1))"; \
+	else \
+		py=$$(sh scripts/find-python.sh) || exit 1; \
+		echo "Creating $(VENV) with $$py ($$("$$py" --version 2>&1))"; \
+		rm -rf "$(VENV)"; \
+		"$$py" -m venv "$(VENV)"; \
+	fi
+	@echo "Installing lithium-abm[dev] into $(VENV)"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: venv ## Run the baseline scenario (seed 1) into results/baseline
+	$(BIN)/lithium-abm run --scenario baseline --seed 1 --out results/baseline
+
+test: venv ## Run the test suite (extra pytest options: PYTEST_ARGS=...)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: venv ## ruff check + ruff format --check
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
+
+format: venv ## ruff format + ruff check --fix
+	$(BIN)/ruff format $(SRC)
+	$(BIN)/ruff check --fix $(SRC)
+
+patterns: venv ## Check the stylised facts over 10 seeds
+	$(BIN)/lithium-abm patterns --seeds 10
+
+bench: venv ## Time the model
+	$(BIN)/lithium-abm bench
+
+clean: ## Remove the venv, results, caches and build metadata
+	rm -rf $(VENV) results build dist .pytest_cache .ruff_cache *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

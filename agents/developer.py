@@ -1,0 +1,90 @@
+"""Developers: the private capital that turns known deposits into mine projects.
+
+One developer per region and resource holds that jurisdiction's undeveloped deposits (a resource
+base from the scenario's data), cheapest first. Each month it weighs the cheapest deposit's
+expected margin at the price it expects when the mine would start, against the capital charge
+at the hurdle rate. Attractive projects start with a probability that grows with the excess
+return, within a pipeline limit (finance and permitting bottlenecks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+
+from lithium_abm.model.behaviour import annuity_factor, expected_growth, expected_price
+
+if TYPE_CHECKING:
+    from lithium_abm.model.lithium_model import LithiumModel
+
+
+@dataclass
+class Deposit:
+    """An undeveloped deposit: what a mine on it would produce and cost."""
+
+    capacity_tpa: float
+    cost_usd_t: float
+
+
+class Developer(mesa.Agent):
+    """Project developer for one region and resource."""
+
+    agent_type = "developer"
+    model: LithiumModel
+
+    def __init__(
+        self, model: LithiumModel, region: str, resource: str, deposits: list[Deposit]
+    ) -> None:
+        super().__init__(model)
+        self.region = region
+        self.resource = resource
+        self.name = f"developer_{region}_{resource}"
+        self.deposits = sorted(deposits, key=lambda d: d.cost_usd_t)
+        self.projects_started = 0
+        self.owner_kind = "independent"
+        self.state = "active"
+        self.output_t = 0.0
+
+    @property
+    def lead_time_months(self) -> int:
+        return int(self.model.p[f"lead_time_months_{self.resource}"])
+
+    @property
+    def capex_usd_tpa(self) -> float:
+        return float(self.model.p[f"capex_usd_tpa_{self.resource}"])
+
+    def take_deposit(self) -> Deposit | None:
+        """Hand over the cheapest deposit (to this developer, an integrated group or the state)."""
+        return self.deposits.pop(0) if self.deposits else None
+
+    def expected_margin_usd_t(self, deposit: Deposit, trend_weight: float) -> float:
+        """Expected chemical-equivalent margin at the time the mine would start producing."""
+        model = self.model
+        growth = expected_growth(model.recent_price("chemical"), model.slow_price("chemical"))
+        outlook = expected_price(
+            model.smoothed_price("chemical"), growth, trend_weight, self.lead_time_months
+        )
+        cost = deposit.cost_usd_t + model.conversion_cost_for(self.resource)
+        return outlook - cost
+
+    def consider(self) -> None:
+        """Start a project on the cheapest deposit if it clears the hurdle, within the pipeline."""
+        model = self.model
+        p = model.p
+        if not self.deposits:
+            return
+        deposit = self.deposits[0]
+        installed, pipeline = model.capacity_and_pipeline(self.region, self.resource)
+        if pipeline + deposit.capacity_tpa > p["pipeline_limit"] * max(
+            installed, 2.0 * deposit.capacity_tpa
+        ):
+            return
+        charge = self.capex_usd_tpa * annuity_factor(p["hurdle_rate"], p["project_life_years"])
+        excess = self.expected_margin_usd_t(deposit, p["trend_weight"]) / charge - 1.0
+        if excess <= 0.0 or model.rng.random() >= min(1.0, p["invest_intensity"] * excess):
+            return
+        self.take_deposit()
+        self.projects_started += 1
+        model.start_mine_project(self, deposit, owner_kind="independent", group=None)

@@ -1,0 +1,299 @@
+"""Mines: brine operations sell chemical, hard-rock mines (spodumene, lepidolite) sell concentrate.
+
+A mine knows its own costs and life cycle. Its production decision has hysteresis: it goes to
+care and maintenance only after losses accumulate past a threshold, and it restarts only after
+an expected surplus accumulates, paying a restart cost and waiting a restart delay. Whose profit
+counts depends on the owner: an independent weighs its own cash; an integrated mine adds the
+group's downstream margin and the value of secure feed; a state-backed mine adds the subsidy and
+tolerates more loss under political pressure.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from lithium_abm.agents.base import Firm, Group
+from lithium_abm.model.behaviour import (
+    ask_price,
+    expected_growth,
+    expected_price,
+    stock_curtailment,
+)
+
+if TYPE_CHECKING:
+    from lithium_abm.model.lithium_model import LithiumModel
+
+CONSTRUCTION = "construction"
+RAMP_UP = "ramp_up"
+OPERATING = "operating"
+CARE = "care_maintenance"
+CLOSED = "closed"
+MINE_STATES = (CONSTRUCTION, RAMP_UP, OPERATING, CARE, CLOSED)
+PRODUCING = (RAMP_UP, OPERATING)
+
+
+class Mine(Firm):
+    """A lithium mine with a life cycle, a cost structure and an owner."""
+
+    agent_type = "mine"
+
+    def __init__(
+        self,
+        model: LithiumModel,
+        name: str,
+        resource: str,
+        region: str,
+        capacity_tpa: float,
+        cost_usd_t: float,
+        owner_kind: str = "independent",
+        group: Group | None = None,
+        state: str = OPERATING,
+        months_to_output: int = 0,
+        cash_usd: float = 0.0,
+    ) -> None:
+        super().__init__(model, name, region, owner_kind, group, cash_usd)
+        p = model.p
+        if state not in MINE_STATES:
+            raise ValueError(f"mine state must be one of {MINE_STATES}, got {state!r}")
+        self.resource = resource
+        self.product = "chemical" if resource == "brine" else "concentrate"
+        self.capacity_tpa = float(capacity_tpa)
+        self.cost_usd_t = float(cost_usd_t)
+        self.fixed_cost_usd_month = p["fixed_cost_share"] * cost_usd_t * capacity_tpa / 12.0
+        self.variable_cost_usd_t = (1.0 - p["fixed_cost_share"]) * cost_usd_t
+        self.energy_share = p[f"energy_share_{resource}"]
+        self.waste_t_per_t = p[f"waste_t_per_t_{resource}"]
+        self.ramp_months = int(p[f"ramp_months_{resource}"])
+        self.state = state
+        self.ramp_progress = 0
+        self.inventory_t = 0.0
+        self.cum_loss_usd = 0.0
+        self.cum_surplus_usd = 0.0
+        self.care_months = 0
+        self.suspended_months = 0
+        self.restarting = False
+        self.night_shift = False
+        self.output_t = 0.0
+        self.sold_t = 0.0
+        self.revenue_usd = 0.0
+        self.realized_price_usd_t = math.nan
+        self.loss_making = False
+        self.inspections = 0
+        self.violations = 0
+        if state == CONSTRUCTION:
+            model.schedule_event(self.commission, at=model.time + max(1, months_to_output) - 0.5)
+
+    # --- life cycle events (scheduled on the mine's own calendar) ------------------------------
+    def commission(self) -> None:
+        """Construction ends: first output, then ramp-up to nameplate."""
+        if self.state == CONSTRUCTION:
+            self.state = RAMP_UP
+            self.ramp_progress = 0
+
+    def restart(self) -> None:
+        """A restart decided months ago is complete."""
+        if self.state == CARE:
+            self.state = RAMP_UP
+            self.ramp_progress = max(0, self.ramp_months // 2)
+            self.restarting = False
+            self.care_months = 0
+            self.cum_loss_usd = 0.0
+
+    # --- costs ---------------------------------------------------------------------------------
+    @property
+    def monthly_capacity_t(self) -> float:
+        return self.capacity_tpa / 12.0
+
+    def compliance_usd_t(self) -> float:
+        gov = self.model.government_of(self.region)
+        enforcement = gov.enforcement if gov is not None else 1.0
+        return self.waste_t_per_t * self.model.p["compliance_usd_per_t_waste"] * enforcement
+
+    def unit_cash_cost_usd_t(self) -> float:
+        """Cash cost per tonne at nameplate, with the mine's own savings but before any subsidy."""
+        energy_saving = self.model.p["night_power_discount"] if self.night_shift else 0.0
+        variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
+        return variable + self.fixed_cost_usd_month / self.monthly_capacity_t + (
+            self.compliance_usd_t()
+        )
+
+    def support_usd_t(self) -> float:
+        """Per-tonne support a state-backed mine receives: subsidy plus cheap power."""
+        if self.owner_kind != "state" or not self.supported:
+            return 0.0
+        gov = self.model.government_of(self.region)
+        if gov is None:
+            return 0.0
+        power = self.variable_cost_usd_t * self.energy_share * self.model.p["cheap_power_discount"]
+        return gov.subsidy_rate_usd_t + power
+
+    def cost_chem_equiv_usd_t(self) -> float:
+        """Cash cost on a battery-grade chemical basis, comparable across resources."""
+        return self.unit_cash_cost_usd_t() + self.model.conversion_cost_for(self.resource)
+
+    # --- prices --------------------------------------------------------------------------------
+    def market_price_usd_t(self) -> float:
+        """Price this mine's product fetches in the market this month (its realised netback)."""
+        return self.model.product_price(self.resource)
+
+    def decision_price_usd_t(self, market_price: float) -> float:
+        """The price whose margin this mine's owner weighs: own, group or state view."""
+        if self.owner_kind == "integrated" and self.supported and self.group is not None:
+            p = self.model.p
+            return (
+                market_price * (1.0 + p["feed_security_premium"])
+                + p["group_margin_weight"] * self.group.downstream_margin_usd_t()
+            )
+        return market_price + self.support_usd_t()
+
+    def loss_tolerance(self) -> float:
+        """Multiplier on the care-and-maintenance threshold (political pressure)."""
+        if self.owner_kind == "state" and self.supported:
+            gov = self.model.government_of(self.region)
+            if gov is not None:
+                return 1.0 + gov.pressure * self.model.p["closure_pressure_max"]
+        return 1.0
+
+    # --- stage: production ---------------------------------------------------------------------
+    def produce(self) -> None:
+        """Mine this month's output into inventory and pay the variable costs."""
+        self.output_t = 0.0
+        self.sold_t = 0.0
+        self.revenue_usd = 0.0
+        if self.state not in PRODUCING:
+            return
+        if self.suspended_months > 0:
+            self.suspended_months -= 1
+            return
+        if self.state == RAMP_UP:
+            self.ramp_progress += 1
+            utilisation = min(1.0, self.ramp_progress / max(1, self.ramp_months))
+            if self.ramp_progress >= self.ramp_months:
+                self.state = OPERATING
+        else:
+            utilisation = 1.0
+        output = self.monthly_capacity_t * utilisation * stock_curtailment(
+            self.inventory_t, self.monthly_capacity_t, self.model.p["max_stock_months"]
+        )
+        self.output_t = output
+        self.inventory_t += output
+        model = self.model
+        energy_saving = model.p["night_power_discount"] if self.night_shift else 0.0
+        variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
+        self.pay(model.suppliers_account, output * variable, "operating_cost")
+        waste_t = output * self.waste_t_per_t
+        self.pay(model.suppliers_account, output * self.compliance_usd_t(), "compliance_cost")
+        self._environmental_inspection(waste_t)
+
+    def _environmental_inspection(self, waste_t: float) -> None:
+        """An inspection may find a violation (more likely with more waste): fine and shutdown."""
+        gov = self.model.government_of(self.region)
+        if gov is None:
+            return
+        model = self.model
+        if model.rng.random() >= model.p["env_inspection_rate"] * gov.enforcement:
+            return
+        self.inspections += 1
+        violation_probability = min(1.0, self.waste_t_per_t / 50.0)
+        if model.rng.random() < violation_probability:
+            self.violations += 1
+            fine = waste_t * model.p["env_fine_usd_per_t_waste"]
+            self.pay(gov.account, fine, "fines")
+            self.suspended_months = int(model.p["env_shutdown_months"])
+            gov.record_incident()
+
+    # --- stage: selling ------------------------------------------------------------------------
+    def ask_usd_t(self, last_market_price: float) -> float:
+        """Ask in market terms for everything in stock; floor at cash variable cost net of support."""
+        p = self.model.p
+        own_floor = max(0.0, self.variable_cost_usd_t - self.support_usd_t())
+        quality = self.model.quality_discount(self.resource)
+        own_last = max(1.0, last_market_price - quality)
+        ask = ask_price(
+            own_last,
+            self.inventory_t,
+            self.monthly_capacity_t,
+            1.0,
+            own_floor,
+            p["ask_inventory_discount"],
+            p["ask_tightness_premium"],
+            p["distress_cover_months"],
+            p["distress_floor_share"],
+        )
+        return ask + quality
+
+    def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
+        """Hand over product and receive payment (market or captive transfer)."""
+        if quantity_t <= 0.0:
+            return
+        self.inventory_t -= quantity_t
+        if self.inventory_t < 0.0:
+            self.inventory_t = 0.0 if self.inventory_t > -1e-9 else self.inventory_t
+        value = quantity_t * price_usd_t
+        self.model.ledger.pay(buyer_account, self.account, value, "sales_" + self.product)
+        gov = self.model.government_of(self.region)
+        if gov is not None and gov.royalty > 0.0:
+            self.pay(gov.account, value * gov.royalty, "royalties")
+        self.sold_t += quantity_t
+        self.revenue_usd += value
+
+    # --- stage: accounting ---------------------------------------------------------------------
+    def settle_month(self) -> None:
+        """Pay fixed costs, receive support, judge the month and move through the life cycle."""
+        model = self.model
+        p = model.p
+        price = self.market_price_usd_t()
+        unit_cost = self.unit_cash_cost_usd_t()
+        if self.sold_t > 0.0:
+            self.realized_price_usd_t = self.revenue_usd / self.sold_t
+        else:
+            self.realized_price_usd_t = price
+        self.loss_making = self.output_t > 0.0 and price < unit_cost
+        if self.state in PRODUCING or self.state == CONSTRUCTION and False:
+            self.pay(model.suppliers_account, self.fixed_cost_usd_month, "fixed_cost")
+        elif self.state == CARE:
+            self.pay(model.suppliers_account, self.fixed_cost_usd_month * p["care_cost_share"],
+                     "care_cost")
+        if self.output_t > 0.0 and self.owner_kind == "state" and self.supported:
+            gov = model.government_of(self.region)
+            if gov is not None:
+                gov.pay_subsidy(self, self.output_t)
+        self._decide(price)
+
+    def _decide(self, price: float) -> None:
+        """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds."""
+        p = self.model.p
+        decision_cost = self.unit_cash_cost_usd_t() - self.support_usd_t()
+        monthly_margin = (self.decision_price_usd_t(price) - decision_cost) * self.monthly_capacity_t
+        if self.state in PRODUCING:
+            thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
+            self.night_shift = thin and self.energy_share > 0.0
+            self.cum_loss_usd = min(0.0, self.cum_loss_usd + monthly_margin)
+            threshold = p["care_loss_months"] * self.fixed_cost_usd_month * self.loss_tolerance()
+            if -self.cum_loss_usd > threshold:
+                self.state = CARE
+                self.care_months = 0
+                self.cum_surplus_usd = 0.0
+                self.night_shift = False
+        elif self.state == CARE and not self.restarting:
+            self.care_months += 1
+            if self.care_months > p["max_care_months"]:
+                self.state = CLOSED
+                return
+            model = self.model
+            growth = expected_growth(model.recent_price(self.product),
+                                     model.slow_price(self.product))
+            outlook = expected_price(model.smoothed_price(self.product), growth,
+                                     p["trend_weight"], p["restart_delay_months"])
+            outlook -= model.quality_discount(self.resource)
+            expected_margin = (self.decision_price_usd_t(outlook) - decision_cost) * (
+                self.monthly_capacity_t
+            )
+            self.cum_surplus_usd = max(0.0, self.cum_surplus_usd + expected_margin)
+            if self.cum_surplus_usd > p["restart_surplus_months"] * self.fixed_cost_usd_month:
+                cost = p["restart_cost_months"] * self.fixed_cost_usd_month
+                self.pay(model.suppliers_account, cost, "restart_cost")
+                self.restarting = True
+                model.schedule_event(self.restart,
+                                     at=model.time + int(p["restart_delay_months"]) + 0.5)

@@ -1,0 +1,167 @@
+"""Refiners (converters): buy concentrate, convert it within capacity, sell battery-grade chemical.
+
+A refiner bids for feed up to the netback its chemical will fetch, keeps a target feed cover, and
+sells its chemical stock with the same inventory-driven asking rule as any seller. It expands
+when it has run full and the expected conversion margin pays for new capacity.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lithium_abm.agents.base import Firm, Group
+from lithium_abm.model.behaviour import (
+    annuity_factor,
+    ask_price,
+    bid_price,
+    stock_curtailment,
+)
+
+if TYPE_CHECKING:
+    from lithium_abm.model.lithium_model import LithiumModel
+
+
+class Refiner(Firm):
+    """A converter of concentrate to chemical."""
+
+    agent_type = "refiner"
+
+    def __init__(
+        self,
+        model: LithiumModel,
+        name: str,
+        region: str,
+        capacity_tpa: float,
+        owner_kind: str = "independent",
+        group: Group | None = None,
+        cash_usd: float = 0.0,
+    ) -> None:
+        super().__init__(model, name, region, owner_kind, group, cash_usd)
+        p = model.p
+        self.capacity_tpa = float(capacity_tpa)
+        premium = 0.0 if region == "CN" else p["conversion_cost_premium_ex_china"]
+        self.conversion_cost_usd_t = p["conversion_cost_usd_t_spodumene"] * (1.0 + premium)
+        self.feed_t = 0.0
+        self.feed_lepidolite_t = 0.0
+        self.feed_cost_usd = 0.0
+        self.chemical_t = 0.0
+        self.chemical_cost_usd = 0.0
+        self.output_t = 0.0
+        self.sold_t = 0.0
+        self.revenue_usd = 0.0
+        self.utilisation_history: list[float] = []
+        self.expanding_tpa = 0.0
+        self._blocks: list[float] = []
+        self.state = "active"
+
+    @property
+    def monthly_capacity_t(self) -> float:
+        return self.capacity_tpa / 12.0
+
+    def netback_usd_t(self) -> float:
+        """What a tonne of feed is worth to this refiner at the last chemical price."""
+        return self.model.last_price["chemical"] - self.conversion_cost_usd_t
+
+    def feed_wanted_t(self) -> float:
+        """Feed to buy this month: a month's throughput plus a share of the cover gap."""
+        p = self.model.p
+        run_rate = 1.0 if self.netback_usd_t() > 0.0 or self.supported else 0.5
+        run_rate *= stock_curtailment(self.chemical_t, self.monthly_capacity_t,
+                                      p["max_stock_months"])
+        target = p["refiner_feed_cover_months"] * self.monthly_capacity_t
+        wanted = self.monthly_capacity_t * run_rate + (target - self.feed_t) / 2.0
+        return max(0.0, wanted)
+
+    def feed_bid_usd_t(self) -> float:
+        p = self.model.p
+        target = p["refiner_feed_cover_months"] * self.monthly_capacity_t
+        gap = (target - self.feed_t) / max(target, 1e-9)
+        ceiling = max(1.0, self.netback_usd_t())
+        return bid_price(self.model.last_price["concentrate"], gap, p["bid_urgency"], ceiling)
+
+    def receive_feed(self, quantity_t: float, price_usd_t: float, lepidolite_t: float) -> None:
+        self.feed_t += quantity_t
+        self.feed_lepidolite_t += lepidolite_t
+        self.feed_cost_usd += quantity_t * price_usd_t
+
+    # --- stage: conversion ---------------------------------------------------------------------
+    def convert(self) -> None:
+        """Turn feed into chemical up to capacity, paying conversion cost (more for lepidolite)."""
+        self.output_t = 0.0
+        self.sold_t = 0.0
+        self.revenue_usd = 0.0
+        quantity = min(self.feed_t, self.monthly_capacity_t)
+        self.utilisation_history.append(quantity / max(self.monthly_capacity_t, 1e-9))
+        if quantity <= 0.0:
+            return
+        share = quantity / self.feed_t
+        lepidolite = self.feed_lepidolite_t * share
+        feed_cost = self.feed_cost_usd * share
+        self.feed_t -= quantity
+        self.feed_lepidolite_t -= lepidolite
+        self.feed_cost_usd -= feed_cost
+        conversion = quantity * self.conversion_cost_usd_t + lepidolite * (
+            self.model.quality_discount("lepidolite")
+        )
+        self.pay(self.model.suppliers_account, conversion, "conversion_cost")
+        self.chemical_t += quantity
+        self.chemical_cost_usd += feed_cost + conversion
+        self.output_t = quantity
+
+    # --- stage: selling chemical ---------------------------------------------------------------
+    def ask_usd_t(self, last_price: float) -> float:
+        p = self.model.p
+        unit_cost = self.chemical_cost_usd / self.chemical_t if self.chemical_t > 0 else 0.0
+        return ask_price(
+            last_price,
+            self.chemical_t,
+            self.monthly_capacity_t,
+            1.0,
+            unit_cost,
+            p["ask_inventory_discount"],
+            p["ask_tightness_premium"],
+            p["distress_cover_months"],
+            p["distress_floor_share"],
+        )
+
+    def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
+        if quantity_t <= 0.0:
+            return
+        share = min(1.0, quantity_t / self.chemical_t) if self.chemical_t > 0 else 1.0
+        self.chemical_cost_usd -= self.chemical_cost_usd * share
+        self.chemical_t -= quantity_t
+        if abs(self.chemical_t) < 1e-9:
+            self.chemical_t = 0.0
+        value = quantity_t * price_usd_t
+        self.model.ledger.pay(buyer_account, self.account, value, "sales_chemical")
+        self.sold_t += quantity_t
+        self.revenue_usd += value
+
+    # --- stage: investment ---------------------------------------------------------------------
+    def consider_expansion(self) -> None:
+        """Expand by a fixed block when it ran nearly full for six months and margins pay."""
+        model = self.model
+        p = model.p
+        history = self.utilisation_history[-3:]
+        if len(history) < 3 or min(history) < 0.85 or self.expanding_tpa >= self.capacity_tpa:
+            return
+        china = self.region == "CN"
+        capex = p["capex_usd_tpa_refiner_cn" if china else "capex_usd_tpa_refiner_row"]
+        lead = int(p["lead_time_months_refiner_cn" if china else "lead_time_months_refiner_row"])
+        spread = model.smoothed_price("chemical") - model.smoothed_price("concentrate")
+        margin = spread - self.conversion_cost_usd_t
+        charge = capex * annuity_factor(p["hurdle_rate"], p["project_life_years"])
+        excess = margin / charge - 1.0
+        if excess <= 0.0 or model.rng.random() >= min(1.0, p["invest_intensity"] * excess):
+            return
+        block = max(10000.0, 0.5 * self.capacity_tpa)
+        self.expanding_tpa += block
+        self._blocks.append(block)
+        model.pay_capex(self, capex * block, "capex_refining")
+        model.schedule_event(self.complete_expansion, at=model.time + lead + 0.5)
+
+    def complete_expansion(self) -> None:
+        """The oldest expansion block under construction comes on line."""
+        block = self._blocks.pop(0) if self._blocks else self.expanding_tpa
+        self.capacity_tpa += block
+        self.expanding_tpa -= block

@@ -1,0 +1,249 @@
+"""Scenarios as validated data files: TOML for parameters and story, CSV for the population.
+
+A scenario names its time span, its data files, its demand path and parameter values; it may
+extend another scenario. Everything is checked before a model is built: unknown keys, wrong
+types and out-of-range values raise ``ScenarioError`` with one message that names the field and
+the allowed values.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from lithium_abm.agents.base import OWNER_KINDS
+from lithium_abm.agents.mine import MINE_STATES
+from lithium_abm.model.config import (
+    BatteryMakerSpec,
+    MineSpec,
+    ModelConfig,
+    RefinerSpec,
+    ResourceSpec,
+)
+from lithium_abm.model.parameters import PARAMETERS, RESOURCES, resolve
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SECTIONS = {"scenario", "data", "demand_path", "parameters"}
+SCENARIO_KEYS = {"name", "description", "start", "end", "extends"}
+DATA_KEYS = ("mines", "refiners", "battery_makers", "resource_base")
+
+
+class ScenarioError(ValueError):
+    """A scenario, data file or override is invalid; the message names the field."""
+
+
+def available_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def _find(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ScenarioError(f"scenario file {str(path)!r} does not exist")
+        return path
+    candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not candidate.is_file():
+        raise ScenarioError(
+            f"unknown scenario {str(name_or_path)!r}; choose one of "
+            f"{', '.join(available_scenarios())} or give a path to a .toml file"
+        )
+    return candidate
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(doc) - SECTIONS
+    if unknown:
+        raise ScenarioError(
+            f"{path}: unknown section [{sorted(unknown)[0]}]; allowed sections: "
+            f"{', '.join(sorted(SECTIONS))}"
+        )
+    for section in SECTIONS & set(doc):
+        if not isinstance(doc[section], dict):
+            raise ScenarioError(f"{path}: {section} must be a table [{section}]")
+    return doc
+
+
+def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Read a scenario and the chain it extends; returns merged sections and data file paths."""
+    if path.resolve() in seen:
+        raise ScenarioError(f"{path}: scenario 'extends' forms a cycle")
+    doc = _read_toml(path)
+    meta = doc.get("scenario", {})
+    unknown = set(meta) - SCENARIO_KEYS
+    if unknown:
+        raise ScenarioError(
+            f"{path}: unknown key scenario.{sorted(unknown)[0]}; allowed: "
+            f"{', '.join(sorted(SCENARIO_KEYS))}"
+        )
+    merged: dict[str, Any] = {"scenario": {}, "demand_path": {}, "parameters": {}}
+    data_paths: dict[str, Path] = {}
+    if "extends" in meta:
+        merged, data_paths = _merge_raw(_find(str(meta["extends"])), (*seen, path.resolve()))
+        merged = {k: dict(v) for k, v in merged.items()}
+        merged["scenario"].pop("description", None)
+    merged["scenario"].update({k: v for k, v in meta.items() if k != "extends"})
+    if "demand_path" in doc:
+        merged["demand_path"] = dict(doc["demand_path"])
+    merged["parameters"].update(doc.get("parameters", {}))
+    for key, value in doc.get("data", {}).items():
+        if key not in DATA_KEYS:
+            raise ScenarioError(
+                f"{path}: unknown key data.{key}; allowed: {', '.join(DATA_KEYS)}"
+            )
+        if not isinstance(value, str):
+            raise ScenarioError(f"{path}: data.{key} must be a file name (string)")
+        data_paths[key] = (path.parent / value).resolve()
+    return merged, data_paths
+
+
+def _month(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not MONTH.match(value):
+        raise ScenarioError(f"{field}: expected a month as 'YYYY-MM', got {value!r}")
+    return value
+
+
+def _read_csv(path: Path, required: dict[str, type], label: str) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise ScenarioError(f"data.{label}: file {str(path)!r} does not exist")
+    rows = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise ScenarioError(
+                f"{path.name}: missing column {missing[0]!r}; required columns: "
+                f"{', '.join(required)}"
+            )
+        for line, raw in enumerate(reader, start=2):
+            row: dict[str, Any] = {}
+            for column, kind in required.items():
+                text = (raw.get(column) or "").strip()
+                if kind is float:
+                    try:
+                        row[column] = float(text)
+                    except ValueError:
+                        raise ScenarioError(
+                            f"{path.name}, line {line}: {column} must be a number, got {text!r}"
+                        ) from None
+                    if not row[column] > 0:
+                        raise ScenarioError(
+                            f"{path.name}, line {line}: {column} must be > 0, got {text!r}"
+                        )
+                elif kind is int:
+                    if not text.isdigit() or int(text) < 1:
+                        raise ScenarioError(
+                            f"{path.name}, line {line}: {column} must be a whole number >= 1, "
+                            f"got {text!r}"
+                        )
+                    row[column] = int(text)
+                else:
+                    row[column] = text
+            _check_choice(row, "resource", RESOURCES, path.name, line)
+            _check_choice(row, "owner_kind", OWNER_KINDS, path.name, line)
+            _check_choice(row, "state", MINE_STATES, path.name, line)
+            if row.get("start"):
+                _month(row["start"], f"{path.name}, line {line}: start")
+            rows.append(row)
+    return rows
+
+
+def _check_choice(row: dict, column: str, allowed: tuple, file: str, line: int) -> None:
+    if column in row and row[column] not in allowed:
+        raise ScenarioError(
+            f"{file}, line {line}: {column} must be one of {', '.join(allowed)}, "
+            f"got {row[column]!r}"
+        )
+
+
+def load_scenario(
+    name_or_path: str | Path, overrides: dict[str, Any] | None = None
+) -> ModelConfig:
+    """Read, merge and validate a scenario (by name or path) with optional overrides."""
+    path = _find(name_or_path)
+    merged, data_paths = _merge_raw(path)
+    meta = merged["scenario"]
+    for key in ("name", "start", "end"):
+        if key not in meta:
+            raise ScenarioError(f"{path}: scenario.{key} is required")
+    start = _month(meta["start"], "scenario.start")
+    end = _month(meta["end"], "scenario.end")
+    if end < start:
+        raise ScenarioError(f"scenario.end ({end}) must not be before scenario.start ({start})")
+    params_raw = dict(merged["parameters"])
+    params_raw.update(overrides or {})
+    try:
+        params = resolve(params_raw)
+    except ValueError as exc:
+        raise ScenarioError(f"parameter {exc}") from None
+    demand = []
+    for year, tonnes in merged["demand_path"].items():
+        if not str(year).isdigit() or not 1990 <= int(year) <= 2100:
+            raise ScenarioError(f"demand_path: keys must be years 1990-2100, got {year!r}")
+        if isinstance(tonnes, bool) or not isinstance(tonnes, int | float) or tonnes <= 0:
+            raise ScenarioError(f"demand_path.{year}: expected t LCE/yr > 0, got {tonnes!r}")
+        demand.append((int(year), float(tonnes)))
+    if len(demand) < 2:
+        raise ScenarioError("demand_path: needs at least two years")
+    for key in DATA_KEYS:
+        if key not in data_paths:
+            raise ScenarioError(f"{path}: data.{key} is required (a CSV file name)")
+    mines = _read_csv(data_paths["mines"], {
+        "name": str, "resource": str, "region": str, "capacity_tpa": float,
+        "cost_usd_t": float, "owner_kind": str, "group": str, "state": str, "start": str,
+    }, "mines")
+    refiners = _read_csv(data_paths["refiners"], {
+        "name": str, "region": str, "capacity_tpa": float, "owner_kind": str, "group": str,
+        "start": str,
+    }, "refiners")
+    makers = _read_csv(data_paths["battery_makers"], {
+        "name": str, "region": str, "demand_share": float, "owner_kind": str, "group": str,
+    }, "battery_makers")
+    total_share = sum(r["demand_share"] for r in makers)
+    if abs(total_share - 1.0) > 1e-6:
+        raise ScenarioError(
+            f"battery_makers: demand_share must sum to 1, got {total_share:.6g}"
+        )
+    resources = _read_csv(data_paths["resource_base"], {
+        "region": str, "resource": str, "deposits": int, "capacity_tpa": float,
+        "cost_min_usd_t": float, "cost_max_usd_t": float,
+    }, "resource_base")
+    return ModelConfig(
+        name=str(meta["name"]),
+        description=" ".join(str(meta.get("description", "")).split()),
+        start=start,
+        end=end,
+        params=params,
+        mines=tuple(MineSpec(**r) for r in mines),
+        refiners=tuple(RefinerSpec(**r) for r in refiners),
+        battery_makers=tuple(BatteryMakerSpec(**r) for r in makers),
+        resource_base=tuple(ResourceSpec(**r) for r in resources),
+        demand_path_t=tuple(sorted(demand)),
+        extra={"path": str(path), "overrides": dict(overrides or {})},
+    )
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """Turn ``key=value`` strings from the command line into a dict (validated later)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ScenarioError(f"--set expects key=value, got {item!r}")
+        if key not in PARAMETERS:
+            raise ScenarioError(
+                f"--set: unknown parameter {key!r}; see `lithium-abm params` for the list"
+            )
+        out[key] = value.strip()
+    return out

@@ -1,0 +1,301 @@
+"""The model's parameters: one registry with unit, default, valid range and source for each.
+
+Scenario files and ``--set`` overrides are validated against this registry, so every number that
+reaches the model has a documented meaning. Keys are flat (``lead_time_months_brine``, not a
+nested table) so that a sweep can vary any of them by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RESOURCES: tuple[str, ...] = ("brine", "spodumene", "lepidolite")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter: what it means, in which unit, and which values are allowed."""
+
+    name: str
+    default: float | int | bool
+    unit: str
+    low: float | None
+    high: float | None
+    doc: str
+    source: str
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def allowed(self) -> str:
+        if self.kind is bool:
+            return "true or false"
+        return f"{self.kind.__name__} in [{self.low}, {self.high}] ({self.unit})"
+
+    def coerce(self, value: Any) -> float | int | bool:
+        """Convert ``value`` to this parameter's type and check its range, or raise ValueError."""
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
+            raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")
+        if isinstance(value, bool):
+            raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}") from None
+        if self.kind is int:
+            if number != int(number):
+                raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")
+            number = int(number)
+        if number != number or (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")
+        return number
+
+
+BRIEF = "MODEL_BRIEF.md calibration inputs"
+SEEDS = "seed documents (shared/seeds)"
+
+_PARAMS: list[Param] = [
+    # --- money and units ---------------------------------------------------------------------
+    Param("usd_cny", 7.0, "CNY per USD", 5.0, 9.0,
+          "Fixed exchange rate used to report prices in CNY.",
+          "PBoC reference rate, 2015-2024 range 6.2-7.3"),
+    Param("initial_price_chemical_usd_t", 6500.0, "USD/t LCE", 1000.0, 100000.0,
+          "Chemical price before the first month (initial condition of expectations).",
+          "China battery-grade carbonate, early 2015: about CNY 40-45k/t"),
+    Param("initial_price_concentrate_usd_t", 3500.0, "USD/t LCE", 200.0, 80000.0,
+          "Concentrate price per t LCE contained (spodumene basis) before the first month.",
+          "SC6 about USD 450-500/t in 2015, 7-7.5 t SC6 per t LCE"),
+    # --- demand --------------------------------------------------------------------------------
+    Param("demand_scale", 1.0, "dimensionless", 0.3, 3.0,
+          "Multiplier on the whole exogenous demand path.", "scenario lever"),
+    Param("demand_price_elasticity", -0.2, "dimensionless", -1.0, 0.0,
+          "Elasticity of lithium demand to the smoothed (expected) chemical price: substitution "
+          "in non-battery uses, thrifting, delayed purchases.",
+          "short-run metal demand elasticities are small; literature range -0.05 to -0.3"),
+    Param("reference_price_usd_t", 10000.0, "USD/t LCE", 3000.0, 50000.0,
+          "Price at which demand equals the exogenous path.", "mid-cycle carbonate price 2015-2020"),
+    Param("li_intensity_kg_kwh", 0.65, "kg LCE/kWh", 0.4, 1.2,
+          "Lithium intensity of batteries (LFP/NCM mix), to express demand in GWh.",
+          "LFP ~0.55-0.6, NCM ~0.7-0.8 kg LCE/kWh; 2020s mix"),
+    # --- battery makers ------------------------------------------------------------------------
+    Param("inventory_cover_months", 2.0, "months", 0.25, 6.0,
+          "Target chemical inventory of battery makers in months of consumption, in a flat market.",
+          "industry practice: 1-3 months of raw-material cover"),
+    Param("hoarding_sensitivity", 1.0, "dimensionless", 0.0, 20.0,
+          "How much the target cover grows per unit of expected annual price growth "
+          "(hoard in a rising market, destock in a falling one).", "behavioural; brief mechanism 5"),
+    Param("max_cover_multiple", 2.0, "dimensionless", 1.0, 6.0,
+          "Upper bound on target cover as a multiple of the flat-market cover.", "behavioural"),
+    Param("restock_months", 6.0, "months", 1.0, 24.0,
+          "Months over which a battery maker closes its inventory gap.", "behavioural"),
+    Param("bid_urgency", 0.1, "dimensionless", 0.0, 2.0,
+          "Premium over the last price a buyer bids per unit of relative inventory shortfall.",
+          "behavioural"),
+    Param("battery_price_usd_kwh", 150.0, "USD/kWh", 60.0, 400.0,
+          "Pack-level battery price that bounds a buyer's willingness to pay for lithium.",
+          "BNEF pack price survey 2020-2022: about USD 140-160/kWh"),
+    Param("max_lithium_cost_share", 0.35, "share", 0.05, 0.8,
+          "Largest share of battery value a maker will pay for lithium before it stops bidding "
+          "higher (bid ceiling = share * battery price / intensity).", "behavioural"),
+    Param("downstream_margin_usd_kwh", 12.0, "USD/kWh", 0.0, 60.0,
+          "Battery makers' gross margin on cells, excluding lithium cost movements.",
+          "CATL gross margin ~20-25% on USD 100-150/kWh cells"),
+    # --- mines ---------------------------------------------------------------------------------
+    Param("care_loss_months", 4.0, "months of fixed cost", 0.5, 36.0,
+          "An independent mine goes to care and maintenance when its accumulated cash loss exceeds "
+          "this many months of fixed cost (hysteresis).", "real-options practice; Bradley 2021"),
+    Param("restart_surplus_months", 6.0, "months of fixed cost", 0.5, 36.0,
+          "A mine in care and maintenance restarts when the accumulated expected surplus exceeds "
+          "this many months of fixed cost.", "real-options practice"),
+    Param("restart_delay_months", 6, "months", 1, 36,
+          "Months from a restart decision to first output.",
+          "Australian restarts 2021-22 (Ngungaju, Bald Hill) took 6-12 months"),
+    Param("restart_cost_months", 3.0, "months of fixed cost", 0.0, 24.0,
+          "One-off cost of a restart.", "assumption, order of magnitude"),
+    Param("care_cost_share", 0.3, "share of fixed cost", 0.0, 1.0,
+          "Monthly holding cost in care and maintenance as a share of fixed cost.", "assumption"),
+    Param("max_care_months", 60, "months", 6, 240,
+          "A mine kept this long in care and maintenance is closed for good.", "assumption"),
+    Param("fixed_cost_share", 0.25, "share", 0.0, 0.8,
+          "Share of a mine's unit cash cost at nameplate that is fixed per month.",
+          "typical C1 cost structure of hard-rock mines"),
+    Param("ramp_months_brine", 24, "months", 1, 60,
+          "Ramp-up from first output to nameplate, brine.", "Olaroz, Cauchari-Olaroz ramp-ups"),
+    Param("ramp_months_spodumene", 12, "months", 1, 48, "Ramp-up, spodumene.",
+          "Pilgangoora, Mt Marion ramp-ups"),
+    Param("ramp_months_lepidolite", 6, "months", 1, 36, "Ramp-up, lepidolite.",
+          "Yichun expansions 2021-23 (seeds: output up ~20x since 2020)"),
+    Param("energy_share_brine", 0.15, "share of variable cost", 0.0, 0.9,
+          "Energy share of variable cash cost, brine (solar evaporation).", "assumption"),
+    Param("energy_share_spodumene", 0.25, "share of variable cost", 0.0, 0.9,
+          "Energy share of variable cash cost, spodumene.", "assumption"),
+    Param("energy_share_lepidolite", 0.40, "share of variable cost", 0.0, 0.9,
+          "Energy share of variable cash cost, lepidolite (energy-intensive roasting).",
+          "seeds: night shifts on cheaper power matter to Yichun miners"),
+    Param("night_power_discount", 0.3, "share of energy cost", 0.0, 0.8,
+          "Energy cost saved by moving to night shifts on time-of-use power, used when margins "
+          "are thin.", "seeds: night shifts on cheaper electricity"),
+    Param("waste_t_per_t_brine", 5.0, "t waste/t LCE", 0.0, 200.0, "Waste per t LCE, brine.",
+          "assumption: salts and spent brine"),
+    Param("waste_t_per_t_spodumene", 15.0, "t waste/t LCE", 0.0, 200.0,
+          "Waste per t LCE, spodumene.", "tailings, ~2 t per t SC6"),
+    Param("waste_t_per_t_lepidolite", 40.0, "t waste/t LCE", 0.0, 200.0,
+          "Waste per t LCE, lepidolite.",
+          "seeds: ~10 Mt processing waste in 2025 for ~250 kt LCE of Yichun output"),
+    Param("compliance_usd_per_t_waste", 10.0, "USD/t waste", 0.0, 200.0,
+          "Cost of storing and treating waste at baseline enforcement.",
+          "seeds: costly waste storage, monthly groundwater tests"),
+    # --- refiners ------------------------------------------------------------------------------
+    Param("conversion_cost_usd_t_spodumene", 3000.0, "USD/t LCE", 500.0, 15000.0,
+          "Cash cost of converting spodumene concentrate to carbonate/hydroxide.",
+          "converter cash costs CNY 15-25k/t"),
+    Param("conversion_cost_usd_t_lepidolite", 4000.0, "USD/t LCE", 500.0, 15000.0,
+          "Cash cost of converting lepidolite concentrate (roasting, more reagents).",
+          "analysts' 2023 all-in lepidolite cost up to CNY 100k/t (brief)"),
+    Param("conversion_cost_premium_ex_china", 0.5, "share", 0.0, 3.0,
+          "Extra conversion cost outside China (labour, reagents, scale).",
+          "Kwinana/Kemerton cost overruns; brief: China holds over half of conversion"),
+    Param("refiner_feed_cover_months", 1.5, "months", 0.25, 6.0,
+          "Target concentrate inventory of a converter.", "industry practice"),
+    # --- sellers -------------------------------------------------------------------------------
+    Param("ask_inventory_discount", 0.08, "per month of excess cover", 0.0, 1.0,
+          "How far below the last price a seller asks per month of inventory above its target.",
+          "behavioural"),
+    Param("distress_cover_months", 4.0, "months", 0.5, 24.0,
+          "Inventory cover (months of output) at which a seller gives up its cost floor and "
+          "sells at whatever the market pays.", "behavioural"),
+    Param("distress_floor_share", 0.6, "share of cash cost", 0.0, 1.0,
+          "Lowest ask a distressed seller accepts, as a share of its cash cost.",
+          "behavioural: sellers cut output before they give product away"),
+    Param("max_stock_months", 2.0, "months of capacity", 0.25, 24.0,
+          "Unsold stock above which a producer starts curtailing output (it cannot sell what "
+          "it makes); at twice this cover it runs at a quarter of capacity.",
+          "behavioural: producers cut output when stocks pile up"),
+    Param("ask_tightness_premium", 0.02, "share", 0.0, 0.5,
+          "Premium over the last price a seller asks when its inventory is below target.",
+          "behavioural"),
+    # --- integration and the state ---------------------------------------------------------------
+    Param("integration_enabled", True, "switch", None, None,
+          "Integrated groups weigh the group's margin and feed security; captive flows bypass "
+          "the spot market.", "brief mechanism 3"),
+    Param("state_support_enabled", True, "switch", None, None,
+          "Governments pay production subsidies and cheap power, press state-backed mines to "
+          "stay open and take equity stakes.", "brief mechanism 6"),
+    Param("feed_security_premium", 0.3, "share of market price", 0.0, 2.0,
+          "Value an integrated group puts on a tonne of its own feed above the market price.",
+          "seeds: CATL 'can operate the mine even if it's making a loss'"),
+    Param("group_margin_weight", 1.0, "share", 0.0, 1.0,
+          "Share of the downstream battery margin an integrated mine counts as its own.",
+          "seeds: 'profitable elsewhere in the supply chain'"),
+    Param("integrated_feed_target", 0.4, "share of lithium needs", 0.0, 1.5,
+          "Share of its lithium needs an integrated battery maker wants from its own mines.",
+          "CATL and BYD upstream strategy (seeds)"),
+    # --- government ----------------------------------------------------------------------------
+    Param("cn_self_sufficiency_target", 0.45, "share", 0.0, 1.0,
+          "China's target share of domestic mine output in its chemical production.",
+          "seeds: self-sufficiency as strategic imperative; 2025-26 non-ferrous work plan"),
+    Param("cn_support_budget_usd_yr", 3.0e9, "USD/yr", 0.0, 5.0e10,
+          "Annual budget for production subsidies and equity stakes.", "assumption"),
+    Param("max_subsidy_usd_t", 3000.0, "USD/t LCE", 0.0, 20000.0,
+          "Largest production subsidy per tonne for state-backed mines.", "assumption"),
+    Param("subsidy_step_usd_t", 500.0, "USD/t LCE per review", 0.0, 5000.0,
+          "Change of the subsidy rate at each policy review.", "assumption"),
+    Param("cheap_power_discount", 0.3, "share of energy cost", 0.0, 0.9,
+          "Energy cost discount granted to state-backed domestic mines.",
+          "seeds: local government power support"),
+    Param("closure_pressure_max", 4.0, "dimensionless", 0.0, 20.0,
+          "At full pressure, a state-backed mine's loss tolerance is multiplied by 1 + this.",
+          "seeds: producers 'strongly encouraged' to stay open"),
+    Param("state_equity_share", 0.3, "share of capex", 0.0, 1.0,
+          "Share of a domestic project's capex the state pays for its stake.",
+          "seeds: local government stakes in mining partnerships"),
+    Param("state_hurdle_rate", 0.03, "1/yr", 0.0, 0.3,
+          "Hurdle rate for state-backed domestic projects when self-sufficiency is short.",
+          "assumption: strategic investment"),
+    Param("policy_review_months", 3, "months", 1, 24,
+          "Interval between governments' policy reviews.", "assumption: quarterly"),
+    Param("env_inspection_rate", 0.01, "1/month", 0.0, 1.0,
+          "Monthly probability a mine is inspected at enforcement 1.",
+          "seeds: monthly groundwater tests, thallium incidents"),
+    Param("env_fine_usd_per_t_waste", 20.0, "USD/t waste", 0.0, 1000.0,
+          "Fine per tonne of the month's waste when an inspection finds a violation.",
+          "assumption"),
+    Param("env_shutdown_months", 2, "months", 0, 24,
+          "Temporary shutdown after a violation.", "seeds: Yichun suspensions 2024-25"),
+    Param("env_enforcement_cn", 1.0, "dimensionless", 0.0, 5.0,
+          "Environmental enforcement intensity in China (1 = baseline).", "scenario lever"),
+    Param("royalty_au", 0.05, "share of revenue", 0.0, 0.5, "Western Australia royalty on "
+          "spodumene concentrate.", "WA Mining Regulations: 5% of value"),
+    Param("royalty_cl", 0.15, "share of revenue", 0.0, 0.6, "Chile royalty and CORFO lease "
+          "payments on brine, averaged.", "CORFO-SQM lease: progressive up to 40%"),
+    Param("royalty_ar", 0.03, "share of revenue", 0.0, 0.5, "Argentina provincial royalty.",
+          "Argentine mining law: 3% at the mine mouth"),
+    Param("royalty_cn", 0.03, "share of revenue", 0.0, 0.5, "China resource tax on lithium.",
+          "resource tax law 2020: 2-6%"),
+    Param("tariff_us", 0.25, "share of value", 0.0, 2.0,
+          "US tariff on lithium chemical imported into the US.", "Section 301 list 3 (2019)"),
+    Param("tariff_cn", 0.0, "share of value", 0.0, 2.0,
+          "China tariff on imported lithium chemical.", "MFN tariff on Li carbonate 0-3%"),
+    # --- investment and expectations -----------------------------------------------------------
+    Param("expectation_smoothing", 0.15, "1/month", 0.01, 1.0,
+          "Weight of the latest price in adaptive expectations.", "behavioural"),
+    Param("trend_weight", 0.6, "dimensionless", 0.0, 3.0,
+          "How strongly investors extrapolate the recent price trend (0 = purely adaptive).",
+          "Sterman ch. 20: trend extrapolation in commodity investment"),
+    Param("hurdle_rate", 0.12, "1/yr", 0.0, 0.5,
+          "Return a private investor requires on a new project.", "mining project WACC 8-15%"),
+    Param("project_life_years", 20, "years", 5, 50, "Economic life of a new project.",
+          "assumption"),
+    Param("invest_intensity", 0.08, "1/month", 0.0, 1.0,
+          "Probability per month that an attractive opportunity becomes a project, per unit of "
+          "excess return over the hurdle.", "behavioural; bounded rationality"),
+    Param("pipeline_limit", 1.5, "share of capacity", 0.05, 5.0,
+          "Capacity under construction a region-resource can carry, as a share of its "
+          "installed capacity.", "finance and permitting bottlenecks"),
+    Param("lead_time_months_brine", 84, "months", 24, 180, "Decision to first output, brine.",
+          "brief: brine 6-10 years"),
+    Param("lead_time_months_spodumene", 48, "months", 12, 120,
+          "Decision to first output, spodumene.", "brief: hard rock 3-7 years"),
+    Param("lead_time_months_lepidolite", 20, "months", 6, 84,
+          "Decision to first output, lepidolite.", "brief: Chinese lepidolite ramped fastest"),
+    Param("lead_time_months_refiner_cn", 18, "months", 6, 72, "Converter lead time in China.",
+          "brief: converters 1.5-3 years"),
+    Param("lead_time_months_refiner_row", 36, "months", 6, 96,
+          "Converter lead time outside China.", "brief: converters 1.5-3 years"),
+    Param("capex_usd_tpa_brine", 30000.0, "USD per t/yr", 1000.0, 200000.0,
+          "Capital cost per t/yr of brine capacity.", "Argentine projects USD 25-40k per t/yr"),
+    Param("capex_usd_tpa_spodumene", 15000.0, "USD per t/yr", 1000.0, 200000.0,
+          "Capital cost per t/yr LCE of spodumene mine and concentrator.", "Australian projects"),
+    Param("capex_usd_tpa_lepidolite", 8000.0, "USD per t/yr", 1000.0, 200000.0,
+          "Capital cost per t/yr LCE of lepidolite mine and concentrator.",
+          "Yichun expansions (assumption)"),
+    Param("capex_usd_tpa_refiner_cn", 6000.0, "USD per t/yr", 500.0, 100000.0,
+          "Capital cost per t/yr of conversion capacity in China.", "Chinese converters"),
+    Param("capex_usd_tpa_refiner_row", 20000.0, "USD per t/yr", 500.0, 100000.0,
+          "Capital cost per t/yr of conversion capacity outside China.", "Kwinana, Kemerton"),
+]
+
+PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
+
+
+def defaults() -> dict[str, float | int | bool]:
+    """All parameters at their documented defaults."""
+    return {p.name: p.default for p in _PARAMS}
+
+
+def resolve(overrides: dict[str, Any]) -> dict[str, float | int | bool]:
+    """Defaults updated with validated overrides; raises ValueError naming the first bad key."""
+    values = defaults()
+    for key, value in overrides.items():
+        if key not in PARAMETERS:
+            raise ValueError(f"unknown parameter {key!r}; see `lithium-abm params` for the list")
+        values[key] = PARAMETERS[key].coerce(value)
+    return values

@@ -1,0 +1,177 @@
+"""Monthly records of the model and its agents, kept in plain lists and built into DataFrames.
+
+Recording into our own lists is far cheaper than Mesa's DataCollector for per-agent monthly
+tables (see ECOSYSTEM_NOTES), and keeps the column set, names and units under our control.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from lithium_abm.model.parameters import RESOURCES
+
+if TYPE_CHECKING:
+    from lithium_abm.model.lithium_model import LithiumModel
+
+MINE_STATE_COUNTS = ("construction", "ramp_up", "operating", "care_maintenance", "closed")
+FLOW_COLUMNS = {
+    "subsidy_usd": "subsidy",
+    "equity_stakes_usd": "equity_stakes",
+    "fines_usd": "fines",
+    "tariffs_usd": "tariffs",
+    "royalties_usd": "royalties",
+    "capex_usd": ("capex_mining", "capex_refining"),
+}
+AGENT_COLUMNS = (
+    "date", "agent_id", "name", "agent_type", "resource", "region", "owner_kind", "group",
+    "state", "capacity_t", "output_t", "unit_cash_cost_usd_t", "cost_chem_equiv_usd_t",
+    "realized_price_usd_t", "loss_making", "cash_usd", "inventory_t",
+)
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0.0 else math.nan
+
+
+class Recorder:
+    """Collects one model row and one row per agent each month."""
+
+    def __init__(self, model: LithiumModel) -> None:
+        self.model = model
+        self.rows: list[dict[str, float]] = []
+        self.agent_rows: list[tuple] = []
+        self.cum_production_t = getattr(model, "opening_stock_t", 0.0)
+        self.cum_consumption_t = 0.0
+
+    def record(self) -> None:
+        m = self.model
+        date = m.dates[m.month]
+        prod = defaultdict(float)
+        cap = defaultdict(float)
+        loss = defaultdict(float)
+        owner_out = defaultdict(float)
+        owner_loss = defaultdict(float)
+        states = defaultdict(int)
+        inv_mines = 0.0
+        chem_cn = chem_all = 0.0
+        for mine in m.mines:
+            states[mine.state] += 1
+            inv_mines += mine.inventory_t
+            if mine.state not in ("construction", "closed"):
+                cap[mine.resource] += mine.capacity_tpa
+            out = mine.output_t
+            if out > 0.0:
+                prod[mine.resource] += out
+                kind = "independent" if mine.owner_kind == "independent" else "supported"
+                owner_out[kind] += out
+                if mine.loss_making:
+                    loss[mine.resource] += out
+                    owner_loss[kind] += out
+                if mine.product == "chemical":
+                    chem_all += out
+                    if mine.region == "CN":
+                        chem_cn += out
+        inv_feed = inv_chem = 0.0
+        for refiner in m.refiners:
+            inv_feed += refiner.feed_t
+            inv_chem += refiner.chemical_t
+            chem_all += refiner.output_t
+            if refiner.region == "CN":
+                chem_cn += refiner.output_t
+        inv_batt = sum(b.inventory_t for b in m.battery_makers)
+        consumption = sum(b.consumed_t for b in m.battery_makers)
+        production = sum(prod.values())
+        self.cum_production_t += production
+        self.cum_consumption_t += consumption
+        flows = m.ledger.month_flows
+        china = m.governments.get("CN")
+        conc = m.outcomes["concentrate"]
+        chem = m.outcomes["chemical"]
+        row: dict[str, float] = {
+            "date": date,
+            "price_chemical_usd_t": chem.price_usd_t,
+            "price_concentrate_usd_t": conc.price_usd_t,
+            "price_chemical_cny_t": chem.price_usd_t * m.p["usd_cny"],
+            "demand_t": m.demand_t,
+            "demand_gwh": m.demand_t / m.p["li_intensity_kg_kwh"],
+            "consumption_t": consumption,
+            "unmet_demand_t": max(0.0, m.demand_t - consumption),
+            "production_t": production,
+        }
+        for r in RESOURCES:
+            row[f"production_t_{r}"] = prod[r]
+        for r in RESOURCES:
+            row[f"capacity_t_{r}"] = cap[r]
+        row["loss_making_share"] = _share(sum(loss.values()), production)
+        for r in RESOURCES:
+            row[f"loss_making_share_{r}"] = _share(loss[r], prod[r])
+        row.update({
+            "output_t_independent": owner_out["independent"],
+            "loss_output_t_independent": owner_loss["independent"],
+            "output_t_supported": owner_out["supported"],
+            "loss_output_t_supported": owner_loss["supported"],
+            "china_refining_share": _share(chem_cn, chem_all),
+            "china_self_sufficiency": china.self_sufficiency if china else math.nan,
+            "china_subsidy_rate_usd_t": china.subsidy_rate_usd_t if china else 0.0,
+            "china_pressure": china.pressure if china else 0.0,
+            "china_enforcement": china.enforcement if china else 0.0,
+        })
+        for column, kinds in FLOW_COLUMNS.items():
+            kinds = (kinds,) if isinstance(kinds, str) else kinds
+            row[column] = sum(flows.get(k, 0.0) for k in kinds)
+        row.update({
+            "inventory_t": inv_mines + inv_feed + inv_chem + inv_batt,
+            "inventory_t_mines": inv_mines,
+            "inventory_t_refiners": inv_feed + inv_chem,
+            "inventory_t_battery_makers": inv_batt,
+            "volume_t_concentrate": conc.volume_t,
+            "volume_t_chemical": chem.volume_t,
+            "captive_t_concentrate": conc.captive_t,
+            "captive_t_chemical": chem.captive_t,
+            "refining_capacity_t": sum(r.capacity_tpa for r in m.refiners),
+        })
+        for s in MINE_STATE_COUNTS:
+            row[f"mines_{s}"] = states[s]
+        row["bankruptcies"] = m.bankruptcies
+        row["asset_sales"] = m.asset_sales
+        self.rows.append(row)
+        self._record_agents(date)
+
+    def _record_agents(self, date) -> None:
+        m = self.model
+        append = self.agent_rows.append
+        for mine in m.mines:
+            group = mine.group.name if mine.group is not None else ""
+            append((date, mine.unique_id, mine.name, "mine", mine.resource, mine.region,
+                    mine.owner_kind, group, mine.state, mine.capacity_tpa, mine.output_t,
+                    mine.unit_cash_cost_usd_t(), mine.cost_chem_equiv_usd_t(),
+                    mine.realized_price_usd_t, mine.loss_making, mine.cash_usd, mine.inventory_t))
+        price = m.last_price["chemical"]
+        for r in m.refiners:
+            group = r.group.name if r.group is not None else ""
+            unit = r.conversion_cost_usd_t
+            realized = r.revenue_usd / r.sold_t if r.sold_t > 0 else price
+            append((date, r.unique_id, r.name, "refiner", "", r.region, r.owner_kind, group,
+                    r.state, r.capacity_tpa, r.output_t, unit, math.nan, realized, False,
+                    r.cash_usd, r.feed_t + r.chemical_t))
+        for b in m.battery_makers:
+            group = b.group.name if b.group is not None else ""
+            append((date, b.unique_id, b.name, "battery_maker", "", b.region, b.owner_kind,
+                    group, b.state, 0.0, b.consumed_t, math.nan, math.nan, math.nan, False,
+                    b.cash_usd, b.inventory_t))
+        for g in m.governments.values():
+            append((date, g.unique_id, g.name, "government", "", g.region, "state", "",
+                    g.state, 0.0, 0.0, math.nan, math.nan, math.nan, False, g.cash_usd, 0.0))
+
+    def model_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def agents_frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.agent_rows, columns=list(AGENT_COLUMNS))
+        for col in ("agent_type", "resource", "region", "owner_kind", "state", "group"):
+            df[col] = df[col].astype("category")
+        return df
