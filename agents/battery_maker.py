@@ -42,6 +42,9 @@ class BatteryMaker(Firm):
         self.bought_t = 0.0
         self.margin_usd_t = 0.0
         self.target_inventory_t = 0.0
+        # Makers differ in how much lithium cost their products bear (LFP vs NCM, premium
+        # vs mass market); drawn once, so the top of the demand curve is a slope, not a wall.
+        self.ceiling_factor = float(model.rng.uniform(0.6, 1.4))
         self.state = "active"
 
     # --- stage: demand -------------------------------------------------------------------------
@@ -62,7 +65,11 @@ class BatteryMaker(Firm):
     def bid_ceiling_usd_t(self) -> float:
         p = self.model.p
         intensity_t_kwh = p["li_intensity_kg_kwh"] / 1000.0
-        return p["max_lithium_cost_share"] * p["battery_price_usd_kwh"] / intensity_t_kwh
+        years_since_2020 = self.model.year_fraction() - 2020.0
+        battery_price = p["battery_price_usd_kwh"] * (1.0 - p["battery_price_decline"]) ** (
+            years_since_2020
+        )
+        return self.ceiling_factor * p["max_lithium_cost_share"] * battery_price / intensity_t_kwh
 
     def purchase_plan(self) -> list[tuple[float, float]]:
         """Bids as (price, quantity): the month's shortfall urgently, restocking at the margin."""

@@ -66,6 +66,8 @@ class Developer(mesa.Agent):
         outlook = expected_price(
             model.smoothed_price("chemical"), growth, trend_weight, self.lead_time_months
         )
+        weight = model.p["anchor_weight"]
+        outlook = weight * model.p["long_run_price_usd_t"] + (1.0 - weight) * outlook
         cost = deposit.cost_usd_t + model.conversion_cost_for(self.resource)
         return outlook - cost
 

@@ -89,16 +89,24 @@ class Government(Firm):
             self.subsidy_rate_usd_t = 0.0
             self.pressure = 0.0
             return
-        short = self.self_sufficiency < self.self_sufficiency_target
+        shortfall = self.shortfall()
         losses = model.state_mine_loss_share(self.region)
-        if short and losses > 0.2:
+        if shortfall > 0.0 and losses > 0.2:
             self.subsidy_rate_usd_t = min(
                 p["max_subsidy_usd_t"], self.subsidy_rate_usd_t + p["subsidy_step_usd_t"]
             )
-            self.pressure = min(1.0, self.pressure + 0.25)
         elif losses < 0.05:
             self.subsidy_rate_usd_t = max(0.0, self.subsidy_rate_usd_t - p["subsidy_step_usd_t"])
-            self.pressure = max(0.0, self.pressure - 0.25)
+        # Standing pressure against closure grows with the self-sufficiency gap; losses at
+        # state-backed mines (jobs, tax) add to it.
+        self.pressure = min(1.0, 2.0 * shortfall + (0.25 if losses > 0.2 else 0.0))
+
+    def shortfall(self) -> float:
+        """Relative gap between self-sufficiency target and what it observes (0 when met)."""
+        if self.self_sufficiency_target <= 0.0:
+            return 0.0
+        gap = self.self_sufficiency_target - self.self_sufficiency
+        return max(0.0, gap / self.self_sufficiency_target)
 
     # --- investment ----------------------------------------------------------------------------
     def consider_stakes(self) -> None:
@@ -108,6 +116,6 @@ class Government(Firm):
             return
         if self.budget_left_usd() <= 0.0:
             return
-        if model.rng.random() >= model.p["invest_intensity"] * 1.5:
+        if model.rng.random() >= model.p["state_invest_rate"] * self.shortfall():
             return
         model.develop_state_mine(self)

@@ -86,10 +86,21 @@ class Mine(Firm):
 
     # --- life cycle events (scheduled on the mine's own calendar) ------------------------------
     def commission(self) -> None:
-        """Construction ends: first output, then ramp-up to nameplate."""
-        if self.state == CONSTRUCTION:
-            self.state = RAMP_UP
-            self.ramp_progress = 0
+        """Construction ends: first output, then ramp-up to nameplate.
+
+        An owner who weighs only its own cash does not start a finished mine into a market
+        that pays less than its cash cost: it goes straight to care and maintenance.
+        """
+        if self.state != CONSTRUCTION:
+            return
+        price = self.decision_price_usd_t(self.market_price_usd_t())
+        if price < self.unit_cash_cost_usd_t() - self.support_usd_t():
+            self.state = CARE
+            self.care_months = 0
+            self.cum_surplus_usd = 0.0
+            return
+        self.state = RAMP_UP
+        self.ramp_progress = 0
 
     def restart(self) -> None:
         """A restart decided months ago is complete."""

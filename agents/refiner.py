@@ -77,7 +77,11 @@ class Refiner(Firm):
         target = p["refiner_feed_cover_months"] * self.monthly_capacity_t
         gap = (target - self.feed_t) / max(target, 1e-9)
         ceiling = max(1.0, self.netback_usd_t())
-        return bid_price(self.model.last_price["concentrate"], gap, p["bid_urgency"], ceiling)
+        last = self.model.last_price["concentrate"]
+        if gap > 0.0 and ceiling > last:
+            # Short of feed, idle capacity is the alternative: bid towards the full netback.
+            return last + min(1.0, gap) * (ceiling - last)
+        return bid_price(last, gap, p["bid_urgency"], ceiling)
 
     def receive_feed(self, quantity_t: float, price_usd_t: float, lepidolite_t: float) -> None:
         self.feed_t += quantity_t

@@ -25,8 +25,10 @@ Rules
   not pin the price to its own limit: with one bid for 10 @ 100 and one offer for
   5 @ 50 the price is 75, not 100. ``lo <= hi`` then holds because ``Q`` is maximal:
   the first unit beyond ``Q`` has bid price < offer price, and whichever level is
-  partly filled lies between the two rejected levels. The interval end-points are
-  always finite, ``k = 0`` gives ``lo`` and ``k = 1`` gives ``hi`` exactly.
+  partly filled lies between the two rejected levels. (Only if a quantity is lost to
+  rounding in a cumulative sum, e.g. 1e-5 next to 1e20, can the rejected levels cross;
+  they are then ignored, giving [last accepted offer, last accepted bid].) The interval
+  end-points are always finite, ``k = 0`` gives ``lo`` and ``k = 1`` gives ``hi`` exactly.
 * Nothing trades (a side empty, all quantities zero, best offer > best bid): the price
   is NaN, the volume 0 and all fills 0; ``best_bid``/``best_offer`` are still reported.
 
@@ -65,8 +67,7 @@ def _validated(side: str, prices: object, quantities: object) -> tuple[np.ndarra
         )
     if p.size != q.size:
         raise ValueError(
-            f"{side} prices and quantities differ in length: {p.size} prices, "
-            f"{q.size} quantities"
+            f"{side} prices and quantities differ in length: {p.size} prices, {q.size} quantities"
         )
     if not np.isfinite(p).all():
         raise ValueError(f"{side} prices must be finite (got NaN or inf)")

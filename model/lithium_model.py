@@ -230,6 +230,10 @@ class LithiumModel(mesa.Model):
             return self.last_price["chemical"]
         return max(0.0, self.last_price["concentrate"] - self.quality_discount(resource))
 
+    def year_fraction(self) -> float:
+        """Calendar time of the current month as a fractional year (2015.0 = January 2015)."""
+        return self.start_year + (self.start_month - 1 + max(self.month, 0)) / 12.0
+
     def government_of(self, region: str) -> Government | None:
         return self.governments.get(region)
 
@@ -291,9 +295,39 @@ class LithiumModel(mesa.Model):
             developer = self.developers.get(key)
             if developer is not None and developer.deposits:
                 deposit = developer.take_deposit()
-                return self.start_mine_project(developer, deposit, "integrated", maker.group,
+                mine = self.start_mine_project(developer, deposit, "integrated", maker.group,
                                                payer=maker)
+                self._match_group_refining(maker, mine)
+                return mine
         return None
+
+    def _match_group_refining(self, maker: BatteryMaker, mine: Mine) -> None:
+        """An integrated group converts its own ore: it adds converter capacity to match."""
+        group = maker.group
+        if group is None:
+            return
+        refining = sum(r.capacity_tpa + r.expanding_tpa for r in group.refiners)
+        ore = sum(m.capacity_tpa for m in group.mines
+                  if m.product == "concentrate" and m.state != CLOSED)
+        missing = ore - refining
+        if missing <= 0.0:
+            return
+        china = maker.region == "CN"
+        capex = self.p["capex_usd_tpa_refiner_cn" if china else "capex_usd_tpa_refiner_row"]
+        lead = int(self.p["lead_time_months_refiner_cn" if china else
+                       "lead_time_months_refiner_row"])
+        if group.refiners:
+            refiner = group.refiners[0]
+        else:
+            refiner = self.add_refiner(f"{group.name} converter", maker.region, 0.0,
+                                       "integrated", group.name)
+        refiner.expanding_tpa += missing
+        refiner._blocks.append(missing)
+        if maker.cash_usd > capex * missing:
+            maker.pay(self.suppliers_account, capex * missing, "capex_refining")
+        else:
+            self.pay_capex(maker, capex * missing, "capex_refining")
+        self.schedule_event(refiner.complete_expansion, at=self.time + lead + 0.5)
 
     def develop_state_mine(self, gov: Government) -> Mine | None:
         """The state co-invests in the cheapest domestic deposit that clears its hurdle."""

@@ -76,12 +76,13 @@ _PARAMS: list[Param] = [
     # --- demand --------------------------------------------------------------------------------
     Param("demand_scale", 1.0, "dimensionless", 0.3, 3.0,
           "Multiplier on the whole exogenous demand path.", "scenario lever"),
-    Param("demand_price_elasticity", -0.2, "dimensionless", -1.0, 0.0,
+    Param("demand_price_elasticity", -0.15, "dimensionless", -1.0, 0.0,
           "Elasticity of lithium demand to the smoothed (expected) chemical price: substitution "
           "in non-battery uses, thrifting, delayed purchases.",
           "short-run metal demand elasticities are small; literature range -0.05 to -0.3"),
-    Param("reference_price_usd_t", 10000.0, "USD/t LCE", 3000.0, 50000.0,
-          "Price at which demand equals the exogenous path.", "mid-cycle carbonate price 2015-2020"),
+    Param("reference_price_usd_t", 8000.0, "USD/t LCE", 3000.0, 50000.0,
+          "Price at which demand equals the exogenous path.",
+          "2015-2020 carbonate prices, USD 6-20k/t; demand path observed near these prices"),
     Param("li_intensity_kg_kwh", 0.65, "kg LCE/kWh", 0.4, 1.2,
           "Lithium intensity of batteries (LFP/NCM mix), to express demand in GWh.",
           "LFP ~0.55-0.6, NCM ~0.7-0.8 kg LCE/kWh; 2020s mix"),
@@ -100,8 +101,11 @@ _PARAMS: list[Param] = [
           "Premium over the last price a buyer bids per unit of relative inventory shortfall.",
           "behavioural"),
     Param("battery_price_usd_kwh", 150.0, "USD/kWh", 60.0, 400.0,
-          "Pack-level battery price that bounds a buyer's willingness to pay for lithium.",
+          "Pack-level battery price in 2020; it bounds a buyer's willingness to pay for lithium.",
           "BNEF pack price survey 2020-2022: about USD 140-160/kWh"),
+    Param("battery_price_decline", 0.06, "1/yr", 0.0, 0.2,
+          "Yearly decline of the battery price (learning), so the lithium cost a battery can "
+          "bear falls over time.", "BNEF: pack prices fell ~6-10%/yr 2015-2024"),
     Param("max_lithium_cost_share", 0.35, "share", 0.05, 0.8,
           "Largest share of battery value a maker will pay for lithium before it stops bidding "
           "higher (bid ceiling = share * battery price / intensity).", "behavioural"),
@@ -109,10 +113,10 @@ _PARAMS: list[Param] = [
           "Battery makers' gross margin on cells, excluding lithium cost movements.",
           "CATL gross margin ~20-25% on USD 100-150/kWh cells"),
     # --- mines ---------------------------------------------------------------------------------
-    Param("care_loss_months", 4.0, "months of fixed cost", 0.5, 36.0,
+    Param("care_loss_months", 2.0, "months of fixed cost", 0.5, 36.0,
           "An independent mine goes to care and maintenance when its accumulated cash loss exceeds "
           "this many months of fixed cost (hysteresis).", "real-options practice; Bradley 2021"),
-    Param("restart_surplus_months", 6.0, "months of fixed cost", 0.5, 36.0,
+    Param("restart_surplus_months", 9.0, "months of fixed cost", 0.5, 36.0,
           "A mine in care and maintenance restarts when the accumulated expected surplus exceeds "
           "this many months of fixed cost.", "real-options practice"),
     Param("restart_delay_months", 6, "months", 1, 36,
@@ -211,7 +215,7 @@ _PARAMS: list[Param] = [
     Param("cheap_power_discount", 0.3, "share of energy cost", 0.0, 0.9,
           "Energy cost discount granted to state-backed domestic mines.",
           "seeds: local government power support"),
-    Param("closure_pressure_max", 4.0, "dimensionless", 0.0, 20.0,
+    Param("closure_pressure_max", 10.0, "dimensionless", 0.0, 20.0,
           "At full pressure, a state-backed mine's loss tolerance is multiplied by 1 + this.",
           "seeds: producers 'strongly encouraged' to stay open"),
     Param("state_equity_share", 0.3, "share of capex", 0.0, 1.0,
@@ -220,6 +224,10 @@ _PARAMS: list[Param] = [
     Param("state_hurdle_rate", 0.03, "1/yr", 0.0, 0.3,
           "Hurdle rate for state-backed domestic projects when self-sufficiency is short.",
           "assumption: strategic investment"),
+    Param("state_invest_rate", 0.5, "1/month", 0.0, 1.0,
+          "Monthly probability the state co-invests in a domestic project at a full "
+          "self-sufficiency gap (scaled by the relative gap).",
+          "seeds: strategic imperative; brief: lepidolite output to double by 2030"),
     Param("policy_review_months", 3, "months", 1, 24,
           "Interval between governments' policy reviews.", "assumption: quarterly"),
     Param("env_inspection_rate", 0.01, "1/month", 0.0, 1.0,
@@ -250,6 +258,12 @@ _PARAMS: list[Param] = [
     Param("trend_weight", 0.6, "dimensionless", 0.0, 3.0,
           "How strongly investors extrapolate the recent price trend (0 = purely adaptive).",
           "Sterman ch. 20: trend extrapolation in commodity investment"),
+    Param("long_run_price_usd_t", 16000.0, "USD/t LCE", 3000.0, 60000.0,
+          "Long-run price deck investors anchor on (incentive price of marginal supply).",
+          "analysts' incentive-price estimates USD 15-20k/t LCE (2020s)"),
+    Param("anchor_weight", 0.6, "share", 0.0, 1.0,
+          "Weight of the long-run price deck in an investor's expectation; the rest is the "
+          "adaptive, trend-following expectation.", "behavioural; Sterman ch. 20"),
     Param("hurdle_rate", 0.12, "1/yr", 0.0, 0.5,
           "Return a private investor requires on a new project.", "mining project WACC 8-15%"),
     Param("project_life_years", 20, "years", 5, 50, "Economic life of a new project.",

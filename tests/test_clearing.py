@@ -54,11 +54,23 @@ def _reference(bp, bq, op, oq):
     hi = min(bids[last_i][0], rejected_offer)
     bid_share = {p: 1 - rem / bid_total[p] for p, rem in bids}
     offer_share = {p: 1 - rem / offer_total[p] for p, rem in offers}
-    bid_fills = [float(Fraction(float(q)) * bid_share[p]) if q > 0 else 0.0 for p, q in zip(bp, bq)]
-    offer_fills = [
-        float(Fraction(float(q)) * offer_share[p]) if q > 0 else 0.0 for p, q in zip(op, oq)
-    ]
-    return float(volume), lo, hi, np.array(bid_fills), np.array(offer_fills)
+    return (
+        float(volume),
+        lo,
+        hi,
+        _order_fills(bp, bq, bid_share),
+        _order_fills(op, oq, offer_share),
+    )
+
+
+def _order_fills(prices, quantities, share: dict[float, Fraction]) -> np.ndarray:
+    """Each order gets its level's filled fraction of its own quantity (pro rata)."""
+    return np.array(
+        [
+            float(Fraction(float(q)) * share[float(p)]) if q > 0 else 0.0
+            for p, q in zip(prices, quantities, strict=True)
+        ]
+    )
 
 
 def _random_book(rng: np.random.Generator, integer: bool):
