@@ -82,7 +82,7 @@ class Mine(Firm):
         self.inspections = 0
         self.violations = 0
         if state == CONSTRUCTION:
-            model.schedule_event(self.commission, at=model.time + max(1, months_to_output) - 0.5)
+            model.schedule_event(self.commission, at=model.event_time(max(1, months_to_output)))
 
     # --- life cycle events (scheduled on the mine's own calendar) ------------------------------
     def commission(self) -> None:
@@ -94,7 +94,7 @@ class Mine(Firm):
         if self.state != CONSTRUCTION:
             return
         price = self.decision_price_usd_t(self.market_price_usd_t())
-        if price < self.unit_cash_cost_usd_t() - self.support_usd_t():
+        if price < self.unit_cash_cost_usd_t():
             self.state = CARE
             self.care_months = 0
             self.cum_surplus_usd = 0.0
@@ -125,8 +125,10 @@ class Mine(Firm):
         """Cash cost per tonne at nameplate, with the mine's own savings but before any subsidy."""
         energy_saving = self.model.p["night_power_discount"] if self.night_shift else 0.0
         variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
-        return variable + self.fixed_cost_usd_month / self.monthly_capacity_t + (
-            self.compliance_usd_t()
+        return (
+            variable
+            + self.fixed_cost_usd_month / self.monthly_capacity_t
+            + (self.compliance_usd_t())
         )
 
     def support_usd_t(self) -> float:
@@ -172,6 +174,7 @@ class Mine(Firm):
         self.output_t = 0.0
         self.sold_t = 0.0
         self.revenue_usd = 0.0
+        self.loss_making = False
         if self.state not in PRODUCING:
             return
         if self.suspended_months > 0:
@@ -184,8 +187,12 @@ class Mine(Firm):
                 self.state = OPERATING
         else:
             utilisation = 1.0
-        output = self.monthly_capacity_t * utilisation * stock_curtailment(
-            self.inventory_t, self.monthly_capacity_t, self.model.p["max_stock_months"]
+        output = (
+            self.monthly_capacity_t
+            * utilisation
+            * stock_curtailment(
+                self.inventory_t, self.monthly_capacity_t, self.model.p["max_stock_months"]
+            )
         )
         self.output_t = output
         self.inventory_t += output
@@ -216,7 +223,7 @@ class Mine(Firm):
 
     # --- stage: selling ------------------------------------------------------------------------
     def ask_usd_t(self, last_market_price: float) -> float:
-        """Ask in market terms for everything in stock; floor at cash variable cost net of support."""
+        """Ask in market terms for all stock; floor at variable cash cost net of support."""
         p = self.model.p
         own_floor = max(0.0, self.variable_cost_usd_t - self.support_usd_t())
         quality = self.model.quality_discount(self.resource)
@@ -261,11 +268,14 @@ class Mine(Firm):
         else:
             self.realized_price_usd_t = price
         self.loss_making = self.output_t > 0.0 and price < unit_cost
-        if self.state in PRODUCING or self.state == CONSTRUCTION and False:
+        if self.state in PRODUCING:
             self.pay(model.suppliers_account, self.fixed_cost_usd_month, "fixed_cost")
         elif self.state == CARE:
-            self.pay(model.suppliers_account, self.fixed_cost_usd_month * p["care_cost_share"],
-                     "care_cost")
+            self.pay(
+                model.suppliers_account,
+                self.fixed_cost_usd_month * p["care_cost_share"],
+                "care_cost",
+            )
         if self.output_t > 0.0 and self.owner_kind == "state" and self.supported:
             gov = model.government_of(self.region)
             if gov is not None:
@@ -275,8 +285,10 @@ class Mine(Firm):
     def _decide(self, price: float) -> None:
         """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds."""
         p = self.model.p
-        decision_cost = self.unit_cash_cost_usd_t() - self.support_usd_t()
-        monthly_margin = (self.decision_price_usd_t(price) - decision_cost) * self.monthly_capacity_t
+        decision_cost = self.unit_cash_cost_usd_t()
+        monthly_margin = (
+            self.decision_price_usd_t(price) - decision_cost
+        ) * self.monthly_capacity_t
         if self.state in PRODUCING:
             thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
             self.night_shift = thin and self.energy_share > 0.0
@@ -293,10 +305,15 @@ class Mine(Firm):
                 self.state = CLOSED
                 return
             model = self.model
-            growth = expected_growth(model.recent_price(self.product),
-                                     model.slow_price(self.product))
-            outlook = expected_price(model.smoothed_price(self.product), growth,
-                                     p["trend_weight"], p["restart_delay_months"])
+            growth = expected_growth(
+                model.recent_price(self.product), model.slow_price(self.product)
+            )
+            outlook = expected_price(
+                model.smoothed_price(self.product),
+                growth,
+                p["trend_weight"],
+                p["restart_delay_months"],
+            )
             outlook -= model.quality_discount(self.resource)
             expected_margin = (self.decision_price_usd_t(outlook) - decision_cost) * (
                 self.monthly_capacity_t
@@ -306,5 +323,6 @@ class Mine(Firm):
                 cost = p["restart_cost_months"] * self.fixed_cost_usd_month
                 self.pay(model.suppliers_account, cost, "restart_cost")
                 self.restarting = True
-                model.schedule_event(self.restart,
-                                     at=model.time + int(p["restart_delay_months"]) + 0.5)
+                model.schedule_event(
+                    self.restart, at=model.event_time(int(p["restart_delay_months"]))
+                )

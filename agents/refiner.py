@@ -66,8 +66,9 @@ class Refiner(Firm):
         """Feed to buy this month: a month's throughput plus a share of the cover gap."""
         p = self.model.p
         run_rate = 1.0 if self.netback_usd_t() > 0.0 or self.supported else 0.5
-        run_rate *= stock_curtailment(self.chemical_t, self.monthly_capacity_t,
-                                      p["max_stock_months"])
+        run_rate *= stock_curtailment(
+            self.chemical_t, self.monthly_capacity_t, p["max_stock_months"]
+        )
         target = p["refiner_feed_cover_months"] * self.monthly_capacity_t
         wanted = self.monthly_capacity_t * run_rate + (target - self.feed_t) / 2.0
         return max(0.0, wanted)
@@ -162,7 +163,7 @@ class Refiner(Firm):
         self.expanding_tpa += block
         self._blocks.append(block)
         model.pay_capex(self, capex * block, "capex_refining")
-        model.schedule_event(self.complete_expansion, at=model.time + lead + 0.5)
+        model.schedule_event(self.complete_expansion, at=model.event_time(lead))
 
     def complete_expansion(self) -> None:
         """The oldest expansion block under construction comes on line."""

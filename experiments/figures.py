@@ -11,13 +11,14 @@ from pathlib import Path
 
 import matplotlib.dates as mdates
 import pandas as pd
-from lithium_abm.experiments.patterns import RESOURCES, bust_trough_month, bust_window
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import StrMethodFormatter
+
+from lithium_abm.experiments.patterns import RESOURCES, bust_trough_month, bust_window
 
 DPI = 120
 FIGSIZE = (9.0, 5.0)

@@ -88,7 +88,10 @@ def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
     merged: dict[str, Any] = {"scenario": {}, "demand_path": {}, "parameters": {}}
     data_paths: dict[str, Path] = {}
     if "extends" in meta:
-        merged, data_paths = _merge_raw(_find(str(meta["extends"])), (*seen, path.resolve()))
+        parent = str(meta["extends"])
+        if parent.endswith(".toml") and not Path(parent).is_absolute():
+            parent = str(path.parent / parent)  # relative to the extending file
+        merged, data_paths = _merge_raw(_find(parent), (*seen, path.resolve()))
         merged = {k: dict(v) for k, v in merged.items()}
         merged["scenario"].pop("description", None)
     merged["scenario"].update({k: v for k, v in meta.items() if k != "extends"})
@@ -97,9 +100,7 @@ def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
     merged["parameters"].update(doc.get("parameters", {}))
     for key, value in doc.get("data", {}).items():
         if key not in DATA_KEYS:
-            raise ScenarioError(
-                f"{path}: unknown key data.{key}; allowed: {', '.join(DATA_KEYS)}"
-            )
+            raise ScenarioError(f"{path}: unknown key data.{key}; allowed: {', '.join(DATA_KEYS)}")
         if not isinstance(value, str):
             raise ScenarioError(f"{path}: data.{key} must be a file name (string)")
         data_paths[key] = (path.parent / value).resolve()
@@ -166,9 +167,7 @@ def _check_choice(row: dict, column: str, allowed: tuple, file: str, line: int) 
         )
 
 
-def load_scenario(
-    name_or_path: str | Path, overrides: dict[str, Any] | None = None
-) -> ModelConfig:
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> ModelConfig:
     """Read, merge and validate a scenario (by name or path) with optional overrides."""
     path = _find(name_or_path)
     merged, data_paths = _merge_raw(path)
@@ -198,26 +197,59 @@ def load_scenario(
     for key in DATA_KEYS:
         if key not in data_paths:
             raise ScenarioError(f"{path}: data.{key} is required (a CSV file name)")
-    mines = _read_csv(data_paths["mines"], {
-        "name": str, "resource": str, "region": str, "capacity_tpa": float,
-        "cost_usd_t": float, "owner_kind": str, "group": str, "state": str, "start": str,
-    }, "mines")
-    refiners = _read_csv(data_paths["refiners"], {
-        "name": str, "region": str, "capacity_tpa": float, "owner_kind": str, "group": str,
-        "start": str,
-    }, "refiners")
-    makers = _read_csv(data_paths["battery_makers"], {
-        "name": str, "region": str, "demand_share": float, "owner_kind": str, "group": str,
-    }, "battery_makers")
+    mines = _read_csv(
+        data_paths["mines"],
+        {
+            "name": str,
+            "resource": str,
+            "region": str,
+            "capacity_tpa": float,
+            "cost_usd_t": float,
+            "owner_kind": str,
+            "group": str,
+            "state": str,
+            "start": str,
+        },
+        "mines",
+    )
+    refiners = _read_csv(
+        data_paths["refiners"],
+        {
+            "name": str,
+            "region": str,
+            "capacity_tpa": float,
+            "owner_kind": str,
+            "group": str,
+            "start": str,
+        },
+        "refiners",
+    )
+    makers = _read_csv(
+        data_paths["battery_makers"],
+        {
+            "name": str,
+            "region": str,
+            "demand_share": float,
+            "owner_kind": str,
+            "group": str,
+        },
+        "battery_makers",
+    )
     total_share = sum(r["demand_share"] for r in makers)
     if abs(total_share - 1.0) > 1e-6:
-        raise ScenarioError(
-            f"battery_makers: demand_share must sum to 1, got {total_share:.6g}"
-        )
-    resources = _read_csv(data_paths["resource_base"], {
-        "region": str, "resource": str, "deposits": int, "capacity_tpa": float,
-        "cost_min_usd_t": float, "cost_max_usd_t": float,
-    }, "resource_base")
+        raise ScenarioError(f"battery_makers: demand_share must sum to 1, got {total_share:.6g}")
+    resources = _read_csv(
+        data_paths["resource_base"],
+        {
+            "region": str,
+            "resource": str,
+            "deposits": int,
+            "capacity_tpa": float,
+            "cost_min_usd_t": float,
+            "cost_max_usd_t": float,
+        },
+        "resource_base",
+    )
     return ModelConfig(
         name=str(meta["name"]),
         description=" ".join(str(meta.get("description", "")).split()),

@@ -1,2 +1,42 @@
-"""lithium-abm: an agent-based model of the lithium supply chain."""
-__version__ = "0.1.0"
+"""lithium-abm: an agent-based model of the lithium supply chain.
+
+The public API is deliberately small: load a scenario, build or run a model, write a run.
+Names are imported on first use, so ``import lithium_abm`` (and the CLI's ``--help``) stays
+fast instead of pulling in Mesa, pandas and matplotlib.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module, metadata
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = metadata.version("lithium-abm")
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.1.0"
+
+_LAZY = {
+    "load_scenario": "lithium_abm.experiments.scenario",
+    "LithiumModel": "lithium_abm.model.lithium_model",
+    "run_model": "lithium_abm.experiments.runner",
+    "write_run": "lithium_abm.experiments.runner",
+}
+
+__all__ = ["LithiumModel", "__version__", "load_scenario", "run_model", "write_run"]
+
+if TYPE_CHECKING:
+    from lithium_abm.experiments.runner import run_model, write_run
+    from lithium_abm.experiments.scenario import load_scenario
+    from lithium_abm.model.lithium_model import LithiumModel
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'lithium_abm' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

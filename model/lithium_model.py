@@ -32,8 +32,8 @@ from lithium_abm.agents.refiner import Refiner
 from lithium_abm.model import markets
 from lithium_abm.model.behaviour import annuity_factor
 from lithium_abm.model.config import ModelConfig, month_index
-from lithium_abm.model.ledger import Ledger
 from lithium_abm.model.demand import monthly_demand_path_t, price_response
+from lithium_abm.model.ledger import Ledger
 from lithium_abm.model.recorder import Recorder
 
 PRODUCTS = ("concentrate", "chemical")
@@ -105,8 +105,13 @@ class LithiumModel(mesa.Model):
         p = self.p
         cfg = self.config
         gov_specs = {
-            "CN": (p["royalty_cn"], p["tariff_cn"], p["cn_self_sufficiency_target"],
-                   p["cn_support_budget_usd_yr"], p["env_enforcement_cn"]),
+            "CN": (
+                p["royalty_cn"],
+                p["tariff_cn"],
+                p["cn_self_sufficiency_target"],
+                p["cn_support_budget_usd_yr"],
+                p["env_enforcement_cn"],
+            ),
             "AU": (p["royalty_au"], 0.0, 0.0, 0.0, 1.0),
             "CL": (p["royalty_cl"], 0.0, 0.0, 0.0, 1.0),
             "AR": (p["royalty_ar"], 0.0, 0.0, 0.0, 1.0),
@@ -117,19 +122,41 @@ class LithiumModel(mesa.Model):
                 self, region, royalty, tariff, target, budget, enforcement
             )
         for spec in cfg.battery_makers:
-            maker = BatteryMaker(self, spec.name, spec.region, spec.demand_share,
-                                 spec.owner_kind, self._group(spec.group), cash_usd=2.0e9)
+            maker = BatteryMaker(
+                self,
+                spec.name,
+                spec.region,
+                spec.demand_share,
+                spec.owner_kind,
+                self._group(spec.group),
+                cash_usd=2.0e9,
+            )
             self.battery_makers.append(maker)
             if maker.group is not None:
                 maker.group.battery_makers.append(maker)
         for spec in cfg.refiners:
-            self.add_refiner(spec.name, spec.region, spec.capacity_tpa, spec.owner_kind,
-                             spec.group, months_to_output=self._months_until(spec.start))
+            self.add_refiner(
+                spec.name,
+                spec.region,
+                spec.capacity_tpa,
+                spec.owner_kind,
+                spec.group,
+                months_to_output=self._months_until(spec.start),
+            )
         for spec in cfg.mines:
             months = self._months_until(spec.start)
             state = spec.state if months <= 0 else CONSTRUCTION
-            self.add_mine(spec.name, spec.resource, spec.region, spec.capacity_tpa,
-                          spec.cost_usd_t, spec.owner_kind, self._group(spec.group), state, months)
+            self.add_mine(
+                spec.name,
+                spec.resource,
+                spec.region,
+                spec.capacity_tpa,
+                spec.cost_usd_t,
+                spec.owner_kind,
+                self._group(spec.group),
+                state,
+                months,
+            )
         for spec in cfg.resource_base:
             costs = self.rng.uniform(spec.cost_min_usd_t, spec.cost_max_usd_t, spec.deposits)
             sizes = spec.capacity_tpa * self.rng.uniform(0.6, 1.4, spec.deposits)
@@ -165,12 +192,33 @@ class LithiumModel(mesa.Model):
     def _months_until(self, when: str) -> int:
         return month_index(self.config.start, when) if when else 0
 
-    def add_mine(self, name, resource, region, capacity_tpa, cost_usd_t, owner_kind="independent",
-                 group: Group | None = None, state=OPERATING, months_to_output=0) -> Mine:
+    def add_mine(
+        self,
+        name,
+        resource,
+        region,
+        capacity_tpa,
+        cost_usd_t,
+        owner_kind="independent",
+        group: Group | None = None,
+        state=OPERATING,
+        months_to_output=0,
+    ) -> Mine:
         """Create a mine with working capital of six months' fixed cost."""
         working_capital = 6.0 * self.p["fixed_cost_share"] * cost_usd_t * capacity_tpa / 12.0
-        mine = Mine(self, name, resource, region, capacity_tpa, cost_usd_t, owner_kind, group,
-                    state, months_to_output, cash_usd=working_capital)
+        mine = Mine(
+            self,
+            name,
+            resource,
+            region,
+            capacity_tpa,
+            cost_usd_t,
+            owner_kind,
+            group,
+            state,
+            months_to_output,
+            cash_usd=working_capital,
+        )
         self.mines.append(mine)
         if group is not None:
             group.mines.append(mine)
@@ -180,15 +228,29 @@ class LithiumModel(mesa.Model):
             )
         return mine
 
-    def add_refiner(self, name, region, capacity_tpa, owner_kind="independent", group_name="",
-                    months_to_output=0) -> Refiner:
+    def add_refiner(
+        self,
+        name,
+        region,
+        capacity_tpa,
+        owner_kind="independent",
+        group_name="",
+        months_to_output=0,
+    ) -> Refiner:
         group = self._group(group_name)
-        refiner = Refiner(self, name, region, 0.0 if months_to_output > 0 else capacity_tpa,
-                          owner_kind, group, cash_usd=2000.0 * capacity_tpa)
+        refiner = Refiner(
+            self,
+            name,
+            region,
+            0.0 if months_to_output > 0 else capacity_tpa,
+            owner_kind,
+            group,
+            cash_usd=2000.0 * capacity_tpa,
+        )
         if months_to_output > 0:
             refiner.expanding_tpa = float(capacity_tpa)
             refiner._blocks.append(float(capacity_tpa))
-            self.schedule_event(refiner.complete_expansion, at=months_to_output - 0.5)
+            self.schedule_event(refiner.complete_expansion, at=self.event_time(months_to_output))
         self.refiners.append(refiner)
         if group is not None:
             group.refiners.append(refiner)
@@ -217,7 +279,9 @@ class LithiumModel(mesa.Model):
     def quality_discount(self, resource: str) -> float:
         if resource != "lepidolite":
             return 0.0
-        return self.p["conversion_cost_usd_t_lepidolite"] - self.p["conversion_cost_usd_t_spodumene"]
+        return (
+            self.p["conversion_cost_usd_t_lepidolite"] - self.p["conversion_cost_usd_t_spodumene"]
+        )
 
     def conversion_cost_for(self, resource: str) -> float:
         if resource == "brine":
@@ -229,6 +293,14 @@ class LithiumModel(mesa.Model):
         if resource == "brine":
             return self.last_price["chemical"]
         return max(0.0, self.last_price["concentrate"] - self.quality_discount(resource))
+
+    def event_time(self, months_ahead: int) -> float:
+        """Mesa time of an event that takes effect ``months_ahead`` months from this month.
+
+        Month index m runs as the step at time m + 1, so an event at m + 0.5 happens between
+        months, before month m. During initialisation "this month" is the first month.
+        """
+        return max(self.month, 0) + int(months_ahead) + 0.5
 
     def year_fraction(self) -> float:
         """Calendar time of the current month as a fractional year (2015.0 = January 2015)."""
@@ -268,9 +340,15 @@ class LithiumModel(mesa.Model):
         """Projects are financed by the capital market and spent with suppliers."""
         self.ledger.pay(self.capital_account, self.suppliers_account, amount_usd, kind)
 
-    def start_mine_project(self, developer: Developer, deposit: Deposit, owner_kind: str,
-                           group: Group | None, payer: Firm | None = None,
-                           state_share: float = 0.0) -> Mine:
+    def start_mine_project(
+        self,
+        developer: Developer,
+        deposit: Deposit,
+        owner_kind: str,
+        group: Group | None,
+        payer: Firm | None = None,
+        state_share: float = 0.0,
+    ) -> Mine:
         """A new mine enters construction with a lead time drawn around the resource's norm."""
         lead = developer.lead_time_months * float(self.rng.uniform(0.8, 1.2))
         capex = developer.capex_usd_tpa * deposit.capacity_tpa
@@ -284,9 +362,17 @@ class LithiumModel(mesa.Model):
         number = developer.projects_started + 1
         developer.projects_started = number
         name = f"{developer.region}-{developer.resource}-{owner_kind}-{len(self.mines) + 1}"
-        mine = self.add_mine(name, developer.resource, developer.region, deposit.capacity_tpa,
-                             deposit.cost_usd_t, owner_kind, group, CONSTRUCTION,
-                             max(1, round(lead)))
+        mine = self.add_mine(
+            name,
+            developer.resource,
+            developer.region,
+            deposit.capacity_tpa,
+            deposit.cost_usd_t,
+            owner_kind,
+            group,
+            CONSTRUCTION,
+            max(1, round(lead)),
+        )
         return mine
 
     def develop_captive_mine(self, maker: BatteryMaker) -> Mine | None:
@@ -295,8 +381,9 @@ class LithiumModel(mesa.Model):
             developer = self.developers.get(key)
             if developer is not None and developer.deposits:
                 deposit = developer.take_deposit()
-                mine = self.start_mine_project(developer, deposit, "integrated", maker.group,
-                                               payer=maker)
+                mine = self.start_mine_project(
+                    developer, deposit, "integrated", maker.group, payer=maker
+                )
                 self._match_group_refining(maker, mine)
                 return mine
         return None
@@ -307,27 +394,30 @@ class LithiumModel(mesa.Model):
         if group is None:
             return
         refining = sum(r.capacity_tpa + r.expanding_tpa for r in group.refiners)
-        ore = sum(m.capacity_tpa for m in group.mines
-                  if m.product == "concentrate" and m.state != CLOSED)
+        ore = sum(
+            m.capacity_tpa for m in group.mines if m.product == "concentrate" and m.state != CLOSED
+        )
         missing = ore - refining
         if missing <= 0.0:
             return
         china = maker.region == "CN"
         capex = self.p["capex_usd_tpa_refiner_cn" if china else "capex_usd_tpa_refiner_row"]
-        lead = int(self.p["lead_time_months_refiner_cn" if china else
-                       "lead_time_months_refiner_row"])
+        lead = int(
+            self.p["lead_time_months_refiner_cn" if china else "lead_time_months_refiner_row"]
+        )
         if group.refiners:
             refiner = group.refiners[0]
         else:
-            refiner = self.add_refiner(f"{group.name} converter", maker.region, 0.0,
-                                       "integrated", group.name)
+            refiner = self.add_refiner(
+                f"{group.name} converter", maker.region, 0.0, "integrated", group.name
+            )
         refiner.expanding_tpa += missing
         refiner._blocks.append(missing)
         if maker.cash_usd > capex * missing:
             maker.pay(self.suppliers_account, capex * missing, "capex_refining")
         else:
             self.pay_capex(maker, capex * missing, "capex_refining")
-        self.schedule_event(refiner.complete_expansion, at=self.time + lead + 0.5)
+        self.schedule_event(refiner.complete_expansion, at=self.event_time(lead))
 
     def develop_state_mine(self, gov: Government) -> Mine | None:
         """The state co-invests in the cheapest domestic deposit that clears its hurdle."""
@@ -350,8 +440,9 @@ class LithiumModel(mesa.Model):
             return None
         developer = best[1]
         deposit = developer.take_deposit()
-        return self.start_mine_project(developer, deposit, "state", None, payer=gov,
-                                       state_share=p["state_equity_share"])
+        return self.start_mine_project(
+            developer, deposit, "state", None, payer=gov, state_share=p["state_equity_share"]
+        )
 
     # --- bankruptcy ----------------------------------------------------------------------------
     def _resolve_bankruptcy(self, mine: Mine) -> None:
@@ -363,9 +454,11 @@ class LithiumModel(mesa.Model):
         outlook = self.smoothed_price("chemical")
         attractive = mine.cost_chem_equiv_usd_t() < outlook * 1.5
         if self.p["integration_enabled"] and attractive:
-            buyers = [b for b in self.battery_makers
-                      if b.owner_kind == "integrated" and b.group is not None
-                      and b.cash_usd > value]
+            buyers = [
+                b
+                for b in self.battery_makers
+                if b.owner_kind == "integrated" and b.group is not None and b.cash_usd > value
+            ]
             if buyers:
                 buyer = max(buyers, key=lambda b: (b.cash_usd, -b.unique_id))
                 buyer.pay(self.capital_account, value, "asset_purchases")
@@ -401,9 +494,12 @@ class LithiumModel(mesa.Model):
         self.ledger.start_month()
         # 2. demand
         base = self.base_demand_t[self.month] * self.p["demand_scale"]
-        self.demand_t = price_response(base, self.smoothed_price("chemical"),
-                                       self.p["reference_price_usd_t"],
-                                       self.p["demand_price_elasticity"])
+        self.demand_t = price_response(
+            base,
+            self.smoothed_price("chemical"),
+            self.p["reference_price_usd_t"],
+            self.p["demand_price_elasticity"],
+        )
         for maker in self.battery_makers:
             maker.take_orders(self.demand_t)
         # 3. mines
@@ -491,4 +587,3 @@ class LithiumModel(mesa.Model):
         held += sum(r.feed_t + r.chemical_t for r in self.refiners)
         held += sum(b.inventory_t for b in self.battery_makers)
         return self.recorder.cum_production_t - self.recorder.cum_consumption_t - held
-

@@ -106,8 +106,10 @@ def chemical_market(model: LithiumModel) -> MarketOutcome:
             ]
             for supplier in suppliers:
                 for maker in group.battery_makers:
-                    stock = supplier.chemical_t if hasattr(supplier, "chemical_t") else (
-                        supplier.inventory_t
+                    stock = (
+                        supplier.chemical_t
+                        if hasattr(supplier, "chemical_t")
+                        else (supplier.inventory_t)
                     )
                     take = min(stock, wanted[maker])
                     if take <= 0.0:
@@ -136,9 +138,7 @@ def chemical_market(model: LithiumModel) -> MarketOutcome:
                 bid_p_list.append(price)
                 bid_q_list.append(take)
             remaining -= take
-    result = clear_call_auction(
-        np.array(bid_p_list), np.array(bid_q_list), offer_p, offer_q
-    )
+    result = clear_call_auction(np.array(bid_p_list), np.array(bid_q_list), offer_p, offer_q)
     price, traded = _next_price(last, result)
     if traded:
         exchange = model.exchange_account

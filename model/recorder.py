@@ -27,9 +27,23 @@ FLOW_COLUMNS = {
     "capex_usd": ("capex_mining", "capex_refining"),
 }
 AGENT_COLUMNS = (
-    "date", "agent_id", "name", "agent_type", "resource", "region", "owner_kind", "group",
-    "state", "capacity_t", "output_t", "unit_cash_cost_usd_t", "cost_chem_equiv_usd_t",
-    "realized_price_usd_t", "loss_making", "cash_usd", "inventory_t",
+    "date",
+    "agent_id",
+    "name",
+    "agent_type",
+    "resource",
+    "region",
+    "owner_kind",
+    "group",
+    "state",
+    "capacity_t",
+    "output_t",
+    "unit_cash_cost_usd_t",
+    "cost_chem_equiv_usd_t",
+    "realized_price_usd_t",
+    "loss_making",
+    "cash_usd",
+    "inventory_t",
 )
 
 
@@ -97,7 +111,7 @@ class Recorder:
             "price_concentrate_usd_t": conc.price_usd_t,
             "price_chemical_cny_t": chem.price_usd_t * m.p["usd_cny"],
             "demand_t": m.demand_t,
-            "demand_gwh": m.demand_t / m.p["li_intensity_kg_kwh"],
+            "demand_gwh": m.demand_t / m.p["li_intensity_kg_kwh"] / 1000.0,
             "consumption_t": consumption,
             "unmet_demand_t": max(0.0, m.demand_t - consumption),
             "production_t": production,
@@ -109,31 +123,35 @@ class Recorder:
         row["loss_making_share"] = _share(sum(loss.values()), production)
         for r in RESOURCES:
             row[f"loss_making_share_{r}"] = _share(loss[r], prod[r])
-        row.update({
-            "output_t_independent": owner_out["independent"],
-            "loss_output_t_independent": owner_loss["independent"],
-            "output_t_supported": owner_out["supported"],
-            "loss_output_t_supported": owner_loss["supported"],
-            "china_refining_share": _share(chem_cn, chem_all),
-            "china_self_sufficiency": china.self_sufficiency if china else math.nan,
-            "china_subsidy_rate_usd_t": china.subsidy_rate_usd_t if china else 0.0,
-            "china_pressure": china.pressure if china else 0.0,
-            "china_enforcement": china.enforcement if china else 0.0,
-        })
+        row.update(
+            {
+                "output_t_independent": owner_out["independent"],
+                "loss_output_t_independent": owner_loss["independent"],
+                "output_t_supported": owner_out["supported"],
+                "loss_output_t_supported": owner_loss["supported"],
+                "china_refining_share": _share(chem_cn, chem_all),
+                "china_self_sufficiency": china.self_sufficiency if china else math.nan,
+                "china_subsidy_rate_usd_t": china.subsidy_rate_usd_t if china else 0.0,
+                "china_pressure": china.pressure if china else 0.0,
+                "china_enforcement": china.enforcement if china else 0.0,
+            }
+        )
         for column, kinds in FLOW_COLUMNS.items():
             kinds = (kinds,) if isinstance(kinds, str) else kinds
             row[column] = sum(flows.get(k, 0.0) for k in kinds)
-        row.update({
-            "inventory_t": inv_mines + inv_feed + inv_chem + inv_batt,
-            "inventory_t_mines": inv_mines,
-            "inventory_t_refiners": inv_feed + inv_chem,
-            "inventory_t_battery_makers": inv_batt,
-            "volume_t_concentrate": conc.volume_t,
-            "volume_t_chemical": chem.volume_t,
-            "captive_t_concentrate": conc.captive_t,
-            "captive_t_chemical": chem.captive_t,
-            "refining_capacity_t": sum(r.capacity_tpa for r in m.refiners),
-        })
+        row.update(
+            {
+                "inventory_t": inv_mines + inv_feed + inv_chem + inv_batt,
+                "inventory_t_mines": inv_mines,
+                "inventory_t_refiners": inv_feed + inv_chem,
+                "inventory_t_battery_makers": inv_batt,
+                "volume_t_concentrate": conc.volume_t,
+                "volume_t_chemical": chem.volume_t,
+                "captive_t_concentrate": conc.captive_t,
+                "captive_t_chemical": chem.captive_t,
+                "refining_capacity_t": sum(r.capacity_tpa for r in m.refiners),
+            }
+        )
         for s in MINE_STATE_COUNTS:
             row[f"mines_{s}"] = states[s]
         row["bankruptcies"] = m.bankruptcies
@@ -146,26 +164,98 @@ class Recorder:
         append = self.agent_rows.append
         for mine in m.mines:
             group = mine.group.name if mine.group is not None else ""
-            append((date, mine.unique_id, mine.name, "mine", mine.resource, mine.region,
-                    mine.owner_kind, group, mine.state, mine.capacity_tpa, mine.output_t,
-                    mine.unit_cash_cost_usd_t(), mine.cost_chem_equiv_usd_t(),
-                    mine.realized_price_usd_t, mine.loss_making, mine.cash_usd, mine.inventory_t))
+            append(
+                (
+                    date,
+                    mine.unique_id,
+                    mine.name,
+                    "mine",
+                    mine.resource,
+                    mine.region,
+                    mine.owner_kind,
+                    group,
+                    mine.state,
+                    mine.capacity_tpa,
+                    mine.output_t,
+                    mine.unit_cash_cost_usd_t(),
+                    mine.cost_chem_equiv_usd_t(),
+                    mine.realized_price_usd_t,
+                    mine.loss_making,
+                    mine.cash_usd,
+                    mine.inventory_t,
+                )
+            )
         price = m.last_price["chemical"]
         for r in m.refiners:
             group = r.group.name if r.group is not None else ""
             unit = r.conversion_cost_usd_t
             realized = r.revenue_usd / r.sold_t if r.sold_t > 0 else price
-            append((date, r.unique_id, r.name, "refiner", "", r.region, r.owner_kind, group,
-                    r.state, r.capacity_tpa, r.output_t, unit, math.nan, realized, False,
-                    r.cash_usd, r.feed_t + r.chemical_t))
+            append(
+                (
+                    date,
+                    r.unique_id,
+                    r.name,
+                    "refiner",
+                    "",
+                    r.region,
+                    r.owner_kind,
+                    group,
+                    r.state,
+                    r.capacity_tpa,
+                    r.output_t,
+                    unit,
+                    math.nan,
+                    realized,
+                    False,
+                    r.cash_usd,
+                    r.feed_t + r.chemical_t,
+                )
+            )
         for b in m.battery_makers:
             group = b.group.name if b.group is not None else ""
-            append((date, b.unique_id, b.name, "battery_maker", "", b.region, b.owner_kind,
-                    group, b.state, 0.0, b.consumed_t, math.nan, math.nan, math.nan, False,
-                    b.cash_usd, b.inventory_t))
+            append(
+                (
+                    date,
+                    b.unique_id,
+                    b.name,
+                    "battery_maker",
+                    "",
+                    b.region,
+                    b.owner_kind,
+                    group,
+                    b.state,
+                    0.0,
+                    b.consumed_t,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    False,
+                    b.cash_usd,
+                    b.inventory_t,
+                )
+            )
         for g in m.governments.values():
-            append((date, g.unique_id, g.name, "government", "", g.region, "state", "",
-                    g.state, 0.0, 0.0, math.nan, math.nan, math.nan, False, g.cash_usd, 0.0))
+            append(
+                (
+                    date,
+                    g.unique_id,
+                    g.name,
+                    "government",
+                    "",
+                    g.region,
+                    "state",
+                    "",
+                    g.state,
+                    0.0,
+                    0.0,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    False,
+                    g.cash_usd,
+                    0.0,
+                )
+            )
 
     def model_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)

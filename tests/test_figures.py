@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from lithium_abm.experiments.figures import plot_cost_curve, write_all_figures
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+
 from lithium_abm.experiments.patterns import (
     PatternCheck,
     bust_trough_month,
