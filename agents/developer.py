@@ -88,5 +88,4 @@ class Developer(mesa.Agent):
         if excess <= 0.0 or model.rng.random() >= min(1.0, p["invest_intensity"] * excess):
             return
         self.take_deposit()
-        self.projects_started += 1
         model.start_mine_project(self, deposit, owner_kind="independent", group=None)

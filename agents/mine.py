@@ -116,6 +116,11 @@ class Mine(Firm):
     def monthly_capacity_t(self) -> float:
         return self.capacity_tpa / 12.0
 
+    @property
+    def chemical_stock_t(self) -> float:
+        """Chemical held for sale: a brine operation's stock; hard-rock mines hold none."""
+        return self.inventory_t if self.product == "chemical" else 0.0
+
     def compliance_usd_t(self) -> float:
         gov = self.model.government_of(self.region)
         enforcement = gov.enforcement if gov is not None else 1.0

@@ -58,6 +58,11 @@ class Refiner(Firm):
     def monthly_capacity_t(self) -> float:
         return self.capacity_tpa / 12.0
 
+    @property
+    def chemical_stock_t(self) -> float:
+        """Chemical this refiner holds for sale (the interface it shares with brine mines)."""
+        return self.chemical_t
+
     def netback_usd_t(self) -> float:
         """What a tonne of feed is worth to this refiner at the last chemical price."""
         return self.model.last_price["chemical"] - self.conversion_cost_usd_t

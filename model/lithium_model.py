@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import mesa
-import numpy as np
 import pandas as pd
 from mesa.time import Schedule
 
@@ -63,7 +62,6 @@ class LithiumModel(mesa.Model):
         self.base_demand_t = monthly_demand_path_t(
             self.start_year, self.start_month, self.n_months, config.demand_path_t
         )
-        self.price_history = {k: np.full(self.n_months, np.nan) for k in PRODUCTS}
         self.last_price = {
             "concentrate": float(self.p["initial_price_concentrate_usd_t"]),
             "chemical": float(self.p["initial_price_chemical_usd_t"]),
@@ -81,6 +79,8 @@ class LithiumModel(mesa.Model):
         self.groups: dict[str, Group] = {}
         self.governments: dict[str, Government] = {}
         self.mines: list[Mine] = []
+        self.hard_rock_mines: list[Mine] = []  # sell concentrate
+        self.brine_mines: list[Mine] = []  # sell chemical
         self.refiners: list[Refiner] = []
         self.battery_makers: list[BatteryMaker] = []
         self.developers: dict[tuple[str, str], Developer] = {}
@@ -164,8 +164,6 @@ class LithiumModel(mesa.Model):
             self.developers[(spec.region, spec.resource)] = Developer(
                 self, spec.region, spec.resource, deposits
             )
-        self.hard_rock_mines = [m for m in self.mines if m.product == "concentrate"]
-        self.brine_mines = [m for m in self.mines if m.product == "chemical"]
         self._initial_stocks()
 
     def _initial_stocks(self) -> None:
@@ -222,10 +220,7 @@ class LithiumModel(mesa.Model):
         self.mines.append(mine)
         if group is not None:
             group.mines.append(mine)
-        if hasattr(self, "hard_rock_mines"):
-            (self.hard_rock_mines if mine.product == "concentrate" else self.brine_mines).append(
-                mine
-            )
+        (self.hard_rock_mines if mine.product == "concentrate" else self.brine_mines).append(mine)
         return mine
 
     def add_refiner(
@@ -359,8 +354,7 @@ class LithiumModel(mesa.Model):
             payer.pay(self.suppliers_account, capex, "capex_mining")
         else:
             self.pay_capex(payer, capex, "capex_mining")
-        number = developer.projects_started + 1
-        developer.projects_started = number
+        developer.projects_started += 1
         name = f"{developer.region}-{developer.resource}-{owner_kind}-{len(self.mines) + 1}"
         mine = self.add_mine(
             name,
@@ -542,7 +536,6 @@ class LithiumModel(mesa.Model):
 
     def _set_price(self, product: str, price: float) -> None:
         self.last_price[product] = price
-        self.price_history[product][self.month] = price
         self._price_lists[product].append(price)
         alpha = self.p["expectation_smoothing"]
         self._smoothed[product] += alpha * (price - self._smoothed[product])

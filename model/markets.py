@@ -106,12 +106,7 @@ def chemical_market(model: LithiumModel) -> MarketOutcome:
             ]
             for supplier in suppliers:
                 for maker in group.battery_makers:
-                    stock = (
-                        supplier.chemical_t
-                        if hasattr(supplier, "chemical_t")
-                        else (supplier.inventory_t)
-                    )
-                    take = min(stock, wanted[maker])
+                    take = min(supplier.chemical_stock_t, wanted[maker])
                     if take <= 0.0:
                         continue
                     supplier.deliver(take, last, maker.account)
@@ -122,9 +117,7 @@ def chemical_market(model: LithiumModel) -> MarketOutcome:
         m for m in model.brine_mines if m.inventory_t > 1e-9
     ]
     offer_p = np.array([s.ask_usd_t(last) for s in sellers])
-    offer_q = np.array(
-        [s.chemical_t if hasattr(s, "chemical_t") else s.inventory_t for s in sellers]
-    )
+    offer_q = np.array([s.chemical_stock_t for s in sellers])
     bid_owner: list = []
     bid_p_list: list[float] = []
     bid_q_list: list[float] = []

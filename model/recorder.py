@@ -164,6 +164,7 @@ class Recorder:
         append = self.agent_rows.append
         for mine in m.mines:
             group = mine.group.name if mine.group is not None else ""
+            unit_cost = mine.unit_cash_cost_usd_t()
             append(
                 (
                     date,
@@ -177,8 +178,8 @@ class Recorder:
                     mine.state,
                     mine.capacity_tpa,
                     mine.output_t,
-                    mine.unit_cash_cost_usd_t(),
-                    mine.cost_chem_equiv_usd_t(),
+                    unit_cost,
+                    unit_cost + m.conversion_cost_for(mine.resource),
                     mine.realized_price_usd_t,
                     mine.loss_making,
                     mine.cash_usd,
