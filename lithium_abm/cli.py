@@ -9,6 +9,7 @@ detected before anything is written. Heavy libraries are imported inside the com
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import sys
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
     from lithium_abm.model.parameters import Param
 
 PROG = "lithium-abm"
+
+# Further commands live in modules of their own, each with
+# ``register(subparsers, formatter_class)`` that adds its sub-parser and sets ``func``.
+# They must import only the standard library at module level so that ``--help`` stays quick.
+COMMAND_MODULES: tuple[str, ...] = (
+    "lithium_abm.cli_experiments",  # sweep, sensitivity, bench
+    "lithium_abm.cli_dashboard",  # dashboard
+    "lithium_abm.cli_calibration",  # calibrate, validate
+)
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -413,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a Markdown table instead (lithium-abm params --markdown > docs/parameters.md)",
     )
     params.set_defaults(func=cmd_params)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub, formatter)
     return parser
 
 
