@@ -5,11 +5,11 @@ SHELL := bash
 VENV ?= .venv
 PY = $(VENV)/bin/python
 BIN = $(VENV)/bin
-SRC = agents model experiments lithium_abm tests
+SRC = agents model experiments lithium_abm tests notebooks
 PYTEST_ARGS ?=
 STAMP = $(VENV)/.installed
 
-.PHONY: help venv run test lint format patterns bench clean
+.PHONY: help venv run test lint format patterns bench dashboard validate clean
 
 help: ## List the targets
 	@echo "lithium-abm: make <target>   (VENV=$(VENV))"
@@ -53,8 +53,14 @@ format: venv ## ruff format + ruff check --fix
 patterns: venv ## Check the stylised facts over 10 seeds
 	$(BIN)/lithium-abm patterns --seeds 10
 
-bench: venv ## Time the model
+bench: venv ## Time the model and sweeps (figures for docs/PERFORMANCE.md)
 	$(BIN)/lithium-abm bench
+
+dashboard: venv ## Start the classroom dashboard on http://127.0.0.1:8765
+	$(BIN)/lithium-abm dashboard
+
+validate: venv ## Regenerate docs/validation.md (model against targets over seeds)
+	$(BIN)/lithium-abm validate --out docs
 
 clean: ## Remove the venv, results, caches and build metadata
 	rm -rf $(VENV) results build dist .pytest_cache .ruff_cache *.egg-info

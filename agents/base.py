@@ -74,3 +74,41 @@ class Firm(mesa.Agent):
         if self.owner_kind == "state":
             return bool(p["state_support_enabled"])
         return False
+
+
+class ChemicalSeller:
+    """A holder of battery-grade chemical for sale at its average cost (refiners, recyclers).
+
+    The chemical market needs only ``region``, ``chemical_stock_t``, ``ask_usd_t`` and
+    ``deliver`` from a seller; this mixin keeps the stock and its cost and settles deliveries.
+    """
+
+    model: LithiumModel
+    account: int
+
+    def init_chemical_stock(self) -> None:
+        self.chemical_t = 0.0
+        self.chemical_cost_usd = 0.0
+        self.sold_t = 0.0
+        self.revenue_usd = 0.0
+
+    @property
+    def chemical_stock_t(self) -> float:
+        return self.chemical_t
+
+    def unit_stock_cost_usd_t(self) -> float:
+        return self.chemical_cost_usd / self.chemical_t if self.chemical_t > 0 else 0.0
+
+    def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
+        """Hand over chemical at its average cost and receive payment from the buyer."""
+        if quantity_t <= 0.0:
+            return
+        share = min(1.0, quantity_t / self.chemical_t) if self.chemical_t > 0 else 1.0
+        self.chemical_cost_usd -= self.chemical_cost_usd * share
+        self.chemical_t -= quantity_t
+        if abs(self.chemical_t) < 1e-9:
+            self.chemical_t = 0.0
+        value = quantity_t * price_usd_t
+        self.model.ledger.pay(buyer_account, self.account, value, "sales_chemical")
+        self.sold_t += quantity_t
+        self.revenue_usd += value

@@ -35,13 +35,23 @@ class Developer(mesa.Agent):
     model: LithiumModel
 
     def __init__(
-        self, model: LithiumModel, region: str, resource: str, deposits: list[Deposit]
+        self,
+        model: LithiumModel,
+        region: str,
+        resource: str,
+        deposits: list[Deposit],
+        typical_size_tpa: float = 0.0,
+        cost_range_usd_t: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         super().__init__(model)
         self.region = region
         self.resource = resource
         self.name = f"developer_{region}_{resource}"
         self.deposits = sorted(deposits, key=lambda d: d.cost_usd_t)
+        self.typical_size_tpa = typical_size_tpa
+        self.cost_range_usd_t = cost_range_usd_t
+        self.reserved: list[Deposit] = []  # orefield reserves the state holds back
+        self.discovered = 0
         self.projects_started = 0
         self.owner_kind = "independent"
         self.state = "active"
@@ -54,6 +64,36 @@ class Developer(mesa.Agent):
     @property
     def capex_usd_tpa(self) -> float:
         return float(self.model.p[f"capex_usd_tpa_{self.resource}"])
+
+    def hold_back(self, share: float) -> None:
+        """The state reserves every deposit whose rank falls in ``share`` (orefield reserves)."""
+        if share <= 0.0:
+            return
+        keep, held = [], []
+        for k, deposit in enumerate(self.deposits):
+            (held if (k + 1) * share - len(held) >= 1.0 - 1e-9 else keep).append(deposit)
+        self.deposits, self.reserved = keep, self.reserved + held
+
+    def release_reserves(self) -> int:
+        """Held-back deposits become available to developers; returns how many."""
+        released = len(self.reserved)
+        if released:
+            self.deposits = sorted(self.deposits + self.reserved, key=lambda d: d.cost_usd_t)
+            self.reserved = []
+        return released
+
+    def discover(self, count: int, size_tpa: float | None = None) -> None:
+        """New deposits found by exploration, drawn like the scenario's resource base."""
+        if count <= 0 or self.typical_size_tpa <= 0.0:
+            return
+        rng = self.model.rng
+        low, high = self.cost_range_usd_t
+        size = self.typical_size_tpa if size_tpa is None else size_tpa
+        for _ in range(count):
+            deposit = Deposit(size * float(rng.uniform(0.6, 1.4)), float(rng.uniform(low, high)))
+            self.deposits.append(deposit)
+        self.deposits.sort(key=lambda d: d.cost_usd_t)
+        self.discovered += count
 
     def take_deposit(self) -> Deposit | None:
         """Hand over the cheapest deposit (to this developer, an integrated group or the state)."""
@@ -68,8 +108,11 @@ class Developer(mesa.Agent):
         )
         weight = model.p["anchor_weight"]
         outlook = weight * model.p["long_run_price_usd_t"] + (1.0 - weight) * outlook
-        cost = deposit.cost_usd_t + model.conversion_cost_for(self.resource)
-        return outlook - cost
+        # Royalties are paid on the mine's own product: concentrate is worth the chemical
+        # outlook less conversion.
+        product_value = outlook - model.conversion_cost_for(self.resource)
+        revenue = product_value * (1.0 - model.royalty_rate(self.region))
+        return (revenue - deposit.cost_usd_t) * (1.0 - model.state_profit_share(self.region))
 
     def consider(self) -> None:
         """Start a project on the cheapest deposit if it clears the hurdle, within the pipeline."""

@@ -73,6 +73,14 @@ class Government(Firm):
         if self.subsidy_rate_usd_t > 0.0 and self.active_policy:
             self.spend(mine.account, self.subsidy_rate_usd_t * output_t, "subsidy")
 
+    def pay_cheap_power(self, mine: Mine, output_t: float) -> None:
+        """Cheap power is paid for: the state covers the discount on the mine's power bill."""
+        power_usd_t = (
+            mine.variable_cost_usd_t * mine.energy_share * self.model.p["cheap_power_discount"]
+        )
+        if power_usd_t > 0.0:
+            self.spend(mine.account, power_usd_t * output_t, "cheap_power")
+
     def record_incident(self) -> None:
         """A pollution incident raises enforcement for a while (seeds: thallium in wastewater)."""
         self.incidents += 1
@@ -85,6 +93,8 @@ class Government(Firm):
         p = model.p
         self.enforcement += 0.25 * (self.base_enforcement - self.enforcement)
         self.self_sufficiency = model.domestic_feed_share(self.region)
+        if self.shortfall() > p["orefield_release_shortfall"]:
+            model.release_orefield_reserves(self.region)
         if not self.active_policy:
             self.subsidy_rate_usd_t = 0.0
             self.pressure = 0.0

@@ -20,6 +20,7 @@ from lithium_abm.model.behaviour import (
     expected_price,
     stock_curtailment,
 )
+from lithium_abm.model.parameters import CHEMICAL_RESOURCES
 
 if TYPE_CHECKING:
     from lithium_abm.model.lithium_model import LithiumModel
@@ -57,7 +58,7 @@ class Mine(Firm):
         if state not in MINE_STATES:
             raise ValueError(f"mine state must be one of {MINE_STATES}, got {state!r}")
         self.resource = resource
-        self.product = "chemical" if resource == "brine" else "concentrate"
+        self.product = "chemical" if resource in CHEMICAL_RESOURCES else "concentrate"
         self.capacity_tpa = float(capacity_tpa)
         self.cost_usd_t = float(cost_usd_t)
         self.fixed_cost_usd_month = p["fixed_cost_share"] * cost_usd_t * capacity_tpa / 12.0
@@ -74,6 +75,7 @@ class Mine(Firm):
         self.suspended_months = 0
         self.restarting = False
         self.night_shift = False
+        self.ran_night_shift = False
         self.output_t = 0.0
         self.sold_t = 0.0
         self.revenue_usd = 0.0
@@ -81,6 +83,8 @@ class Mine(Firm):
         self.loss_making = False
         self.inspections = 0
         self.violations = 0
+        self.incidents = 0
+        self.judged_unit_cost_usd_t = math.nan
         if state == CONSTRUCTION:
             model.schedule_event(self.commission, at=model.event_time(max(1, months_to_output)))
 
@@ -202,12 +206,14 @@ class Mine(Firm):
         self.output_t = output
         self.inventory_t += output
         model = self.model
+        self.ran_night_shift = self.night_shift  # _decide may switch it for next month
         energy_saving = model.p["night_power_discount"] if self.night_shift else 0.0
         variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
         self.pay(model.suppliers_account, output * variable, "operating_cost")
         waste_t = output * self.waste_t_per_t
         self.pay(model.suppliers_account, output * self.compliance_usd_t(), "compliance_cost")
         self._environmental_inspection(waste_t)
+        self._pollution_incident()
 
     def _environmental_inspection(self, waste_t: float) -> None:
         """An inspection may find a violation (more likely with more waste): fine and shutdown."""
@@ -225,6 +231,25 @@ class Mine(Firm):
             self.pay(gov.account, fine, "fines")
             self.suspended_months = int(model.p["env_shutdown_months"])
             gov.record_incident()
+
+    def _pollution_incident(self) -> None:
+        """A spill (thallium in wastewater, in the seeds): fine, shutdown, tighter enforcement.
+
+        More likely the more waste a tonne of output leaves; stricter enforcement (and the
+        compliance spending it forces) makes it rarer.
+        """
+        gov = self.model.government_of(self.region)
+        if gov is None:
+            return
+        model = self.model
+        p = model.p
+        rate_yr = p["pollution_incident_rate"] * self.waste_t_per_t / 10.0
+        if model.rng.random() >= rate_yr / 12.0 / max(gov.enforcement, 0.1):
+            return
+        self.incidents += 1
+        self.pay(gov.account, p["incident_fine_usd"], "fines")
+        self.suspended_months = max(self.suspended_months, int(p["env_shutdown_months"]))
+        gov.record_incident()
 
     # --- stage: selling ------------------------------------------------------------------------
     def ask_usd_t(self, last_market_price: float) -> float:
@@ -273,6 +298,7 @@ class Mine(Firm):
         else:
             self.realized_price_usd_t = price
         self.loss_making = self.output_t > 0.0 and price < unit_cost
+        self.judged_unit_cost_usd_t = unit_cost  # _decide may switch night shifts after this
         if self.state in PRODUCING:
             self.pay(model.suppliers_account, self.fixed_cost_usd_month, "fixed_cost")
         elif self.state == CARE:
@@ -285,14 +311,27 @@ class Mine(Firm):
             gov = model.government_of(self.region)
             if gov is not None:
                 gov.pay_subsidy(self, self.output_t)
+                gov.pay_cheap_power(self, self.output_t)
+        self._share_profit_with_state(unit_cost)
         self._decide(price)
+
+    def _share_profit_with_state(self, unit_cost: float) -> None:
+        """Resource nationalism: a state share of the month's operating profit (Chile)."""
+        share = self.model.state_profit_share(self.region)
+        if share <= 0.0 or self.sold_t <= 0.0:
+            return
+        profit = self.revenue_usd - unit_cost * self.sold_t
+        gov = self.model.government_of(self.region)
+        if profit > 0.0 and gov is not None:
+            self.pay(gov.account, share * profit, "state_profit_share")
 
     def _decide(self, price: float) -> None:
         """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds."""
         p = self.model.p
         decision_cost = self.unit_cash_cost_usd_t()
+        royalty_usd_t = price * self.model.royalty_rate(self.region)
         monthly_margin = (
-            self.decision_price_usd_t(price) - decision_cost
+            self.decision_price_usd_t(price) - royalty_usd_t - decision_cost
         ) * self.monthly_capacity_t
         if self.state in PRODUCING:
             thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
@@ -320,9 +359,10 @@ class Mine(Firm):
                 p["restart_delay_months"],
             )
             outlook -= model.quality_discount(self.resource)
-            expected_margin = (self.decision_price_usd_t(outlook) - decision_cost) * (
-                self.monthly_capacity_t
-            )
+            royalty_usd_t = outlook * model.royalty_rate(self.region)
+            expected_margin = (
+                self.decision_price_usd_t(outlook) - royalty_usd_t - decision_cost
+            ) * self.monthly_capacity_t
             self.cum_surplus_usd = max(0.0, self.cum_surplus_usd + expected_margin)
             if self.cum_surplus_usd > p["restart_surplus_months"] * self.fixed_cost_usd_month:
                 cost = p["restart_cost_months"] * self.fixed_cost_usd_month

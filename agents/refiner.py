@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lithium_abm.agents.base import Firm, Group
+from lithium_abm.agents.base import ChemicalSeller, Firm, Group
 from lithium_abm.model.behaviour import (
     annuity_factor,
     ask_price,
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from lithium_abm.model.lithium_model import LithiumModel
 
 
-class Refiner(Firm):
+class Refiner(ChemicalSeller, Firm):
     """A converter of concentrate to chemical."""
 
     agent_type = "refiner"
@@ -44,24 +44,18 @@ class Refiner(Firm):
         self.feed_t = 0.0
         self.feed_lepidolite_t = 0.0
         self.feed_cost_usd = 0.0
-        self.chemical_t = 0.0
-        self.chemical_cost_usd = 0.0
+        self.init_chemical_stock()
         self.output_t = 0.0
-        self.sold_t = 0.0
-        self.revenue_usd = 0.0
         self.utilisation_history: list[float] = []
         self.expanding_tpa = 0.0
-        self._blocks: list[float] = []
+        # Blocks under construction as (due model time, t/yr): blocks started on different
+        # dates with different lead times complete when each is due, not first-in-first-out.
+        self._blocks: list[tuple[float, float]] = []
         self.state = "active"
 
     @property
     def monthly_capacity_t(self) -> float:
         return self.capacity_tpa / 12.0
-
-    @property
-    def chemical_stock_t(self) -> float:
-        """Chemical this refiner holds for sale (the interface it shares with brine mines)."""
-        return self.chemical_t
 
     def netback_usd_t(self) -> float:
         """What a tonne of feed is worth to this refiner at the last chemical price."""
@@ -121,31 +115,17 @@ class Refiner(Firm):
     # --- stage: selling chemical ---------------------------------------------------------------
     def ask_usd_t(self, last_price: float) -> float:
         p = self.model.p
-        unit_cost = self.chemical_cost_usd / self.chemical_t if self.chemical_t > 0 else 0.0
         return ask_price(
             last_price,
             self.chemical_t,
             self.monthly_capacity_t,
             1.0,
-            unit_cost,
+            self.unit_stock_cost_usd_t(),
             p["ask_inventory_discount"],
             p["ask_tightness_premium"],
             p["distress_cover_months"],
             p["distress_floor_share"],
         )
-
-    def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
-        if quantity_t <= 0.0:
-            return
-        share = min(1.0, quantity_t / self.chemical_t) if self.chemical_t > 0 else 1.0
-        self.chemical_cost_usd -= self.chemical_cost_usd * share
-        self.chemical_t -= quantity_t
-        if abs(self.chemical_t) < 1e-9:
-            self.chemical_t = 0.0
-        value = quantity_t * price_usd_t
-        self.model.ledger.pay(buyer_account, self.account, value, "sales_chemical")
-        self.sold_t += quantity_t
-        self.revenue_usd += value
 
     # --- stage: investment ---------------------------------------------------------------------
     def consider_expansion(self) -> None:
@@ -155,9 +135,7 @@ class Refiner(Firm):
         history = self.utilisation_history[-3:]
         if len(history) < 3 or min(history) < 0.85 or self.expanding_tpa >= self.capacity_tpa:
             return
-        china = self.region == "CN"
-        capex = p["capex_usd_tpa_refiner_cn" if china else "capex_usd_tpa_refiner_row"]
-        lead = int(p["lead_time_months_refiner_cn" if china else "lead_time_months_refiner_row"])
+        capex, lead = model.converter_capex_and_lead(self.region)
         spread = model.smoothed_price("chemical") - model.smoothed_price("concentrate")
         margin = spread - self.conversion_cost_usd_t
         charge = capex * annuity_factor(p["hurdle_rate"], p["project_life_years"])
@@ -165,13 +143,20 @@ class Refiner(Firm):
         if excess <= 0.0 or model.rng.random() >= min(1.0, p["invest_intensity"] * excess):
             return
         block = max(10000.0, 0.5 * self.capacity_tpa)
-        self.expanding_tpa += block
-        self._blocks.append(block)
         model.pay_capex(self, capex * block, "capex_refining")
-        model.schedule_event(self.complete_expansion, at=model.event_time(lead))
+        self.add_block(block, lead)
+
+    def add_block(self, block_tpa: float, lead_months: int) -> None:
+        """Start building ``block_tpa`` of capacity that comes on line in ``lead_months``."""
+        due = self.model.event_time(lead_months)
+        self.expanding_tpa += block_tpa
+        self._blocks.append((due, float(block_tpa)))
+        self.model.schedule_event(self.complete_expansion, at=due)
 
     def complete_expansion(self) -> None:
-        """The oldest expansion block under construction comes on line."""
-        block = self._blocks.pop(0) if self._blocks else self.expanding_tpa
-        self.capacity_tpa += block
-        self.expanding_tpa -= block
+        """Every block due by now comes on line (several may share a due month)."""
+        now = self.model.time + 1e-9
+        for _due, block in [b for b in self._blocks if b[0] <= now]:
+            self.capacity_tpa += block
+            self.expanding_tpa -= block
+        self._blocks = [b for b in self._blocks if b[0] > now]

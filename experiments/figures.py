@@ -18,11 +18,17 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import StrMethodFormatter
 
-from lithium_abm.experiments.patterns import RESOURCES, bust_trough_month, bust_window
+from lithium_abm.experiments.patterns import bust_trough_month, bust_window
+from lithium_abm.model.parameters import RESOURCES
 
 DPI = 120
 FIGSIZE = (9.0, 5.0)
-RESOURCE_COLOURS = {"brine": "#1f77b4", "spodumene": "#2ca02c", "lepidolite": "#d62728"}
+RESOURCE_COLOURS = {
+    "brine": "#1f77b4",
+    "spodumene": "#2ca02c",
+    "lepidolite": "#d62728",
+    "clay": "#9467bd",
+}
 
 
 def _new_figure() -> tuple[Figure, Axes]:
@@ -76,9 +82,10 @@ def plot_production(model_df: pd.DataFrame, path: str | Path) -> Path:
     """Monthly production stacked by resource, against demand."""
     df = _dated(model_df)
     fig, ax = _new_figure()
+    none = pd.Series(0.0, index=df.index)  # a resource older runs did not record
     ax.stackplot(
         df["date"],
-        *[df[f"production_t_{r}"].fillna(0.0) for r in RESOURCES],
+        *[df.get(f"production_t_{r}", none).fillna(0.0) for r in RESOURCES],
         labels=[r.capitalize() for r in RESOURCES],
         colors=[RESOURCE_COLOURS[r] for r in RESOURCES],
         alpha=0.75,

@@ -4,13 +4,15 @@ One step is one month. The stage order is fixed and documented (docs/ODD.md):
 
 1. government   policy reviews and budget years run as Mesa events between months
 2. demand       world battery demand, with a price response, split among battery makers
-3. mines        production, variable and compliance costs, environmental inspections
+   demand       (EV support, battery chemistry and substitution shift the path)
+3. mines        production, variable and compliance costs, inspections, pollution incidents
 4. concentrate  captive transfers, then the concentrate call auction
-5. refiners     conversion of feed into chemical
-6. chemical     captive transfers, then the chemical call auction (with tariffs)
+5. refiners     conversion of feed into chemical; recyclers collect and recover retired lithium
+6. chemical     captive transfers, then the chemical call auction (tariffs, export duties,
+                the state reserve buying or releasing)
 7. batteries    battery makers consume chemical and earn the downstream margin
 8. accounting   fixed costs, subsidies, hysteresis decisions, bankruptcies and asset sales
-9. investment   developers, refiners, integrated groups and the state start projects
+9. investment   developers, refiners, recyclers, integrated groups and the state start projects
 10. data        the month's record
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import mesa
+import numpy as np
 import pandas as pd
 from mesa.time import Schedule
 
@@ -27,13 +30,28 @@ from lithium_abm.agents.battery_maker import BatteryMaker
 from lithium_abm.agents.developer import Deposit, Developer
 from lithium_abm.agents.government import Government
 from lithium_abm.agents.mine import CLOSED, CONSTRUCTION, OPERATING, Mine
+from lithium_abm.agents.recycler import Recycler
 from lithium_abm.agents.refiner import Refiner
+from lithium_abm.agents.stockpiler import Stockpiler
 from lithium_abm.model import markets
 from lithium_abm.model.behaviour import annuity_factor
 from lithium_abm.model.config import ModelConfig, month_index
-from lithium_abm.model.demand import monthly_demand_path_t, price_response
+from lithium_abm.model.demand import (
+    chemistry_factor,
+    ev_subsidy_factor,
+    monthly_demand_path_t,
+    next_substitution_share,
+    price_response,
+)
 from lithium_abm.model.ledger import Ledger
+from lithium_abm.model.parameters import CHEMICAL_RESOURCES
 from lithium_abm.model.recorder import Recorder
+from lithium_abm.model.recycling import (
+    battery_share_of_use,
+    collection_rate,
+    lifetime_pmf,
+    retirements_t,
+)
 
 PRODUCTS = ("concentrate", "chemical")
 
@@ -80,17 +98,28 @@ class LithiumModel(mesa.Model):
         self.governments: dict[str, Government] = {}
         self.mines: list[Mine] = []
         self.hard_rock_mines: list[Mine] = []  # sell concentrate
-        self.brine_mines: list[Mine] = []  # sell chemical
+        self.chemical_mines: list[Mine] = []  # brine and clay: sell chemical
         self.refiners: list[Refiner] = []
         self.battery_makers: list[BatteryMaker] = []
         self.developers: dict[tuple[str, str], Developer] = {}
+        self.recyclers: list[Recycler] = []
+        self.stockpiler: Stockpiler | None = None
+        self.substitution_share = 0.0
+        self.demand_factors = {"ev_subsidy": 1.0, "chemistry": 1.0}
         self._build_population()
+        self.china_demand_share = sum(
+            b.demand_share for b in self.battery_makers if b.region == "CN"
+        )
+        self._init_recycling()
 
         review = int(self.p["policy_review_months"])
         for gov in self.governments.values():
             self.schedule_recurring(gov.review, Schedule(interval=review, start=review + 0.5))
         first_january = (13 - self.start_month) % 12 + 0.5
         self.schedule_recurring(self._new_budget_year, Schedule(interval=12, start=first_january))
+        china_2025 = month_index(config.start, "2025-01")
+        if 0 <= china_2025 < self.n_months and self.p["cn_discovery_2025_tpa"] > 0.0:
+            self.schedule_event(self._china_discovery, at=china_2025 + 0.5)
         self.recorder = Recorder(self)
 
     # --- population ----------------------------------------------------------------------------
@@ -161,10 +190,48 @@ class LithiumModel(mesa.Model):
             costs = self.rng.uniform(spec.cost_min_usd_t, spec.cost_max_usd_t, spec.deposits)
             sizes = spec.capacity_tpa * self.rng.uniform(0.6, 1.4, spec.deposits)
             deposits = [Deposit(float(s), float(c)) for s, c in zip(sizes, costs, strict=True)]
-            self.developers[(spec.region, spec.resource)] = Developer(
-                self, spec.region, spec.resource, deposits
+            developer = Developer(
+                self,
+                spec.region,
+                spec.resource,
+                deposits,
+                spec.capacity_tpa,
+                (spec.cost_min_usd_t, spec.cost_max_usd_t),
             )
+            if spec.region == "CN":
+                developer.hold_back(p["orefield_reserve_share"])
+            self.developers[(spec.region, spec.resource)] = developer
+        if p["recycling_enabled"] and p["recycling_capacity_tpa_2015"] > 0.0:
+            for name, region, share in (
+                ("China recyclers", "CN", 0.7),
+                ("Korea-Europe recyclers", "EU", 0.3),
+            ):
+                capacity = share * p["recycling_capacity_tpa_2015"]
+                self.recyclers.append(
+                    Recycler(self, name, region, capacity, cash_usd=2000.0 * capacity)
+                )
+        if p["stockpile_enabled"]:
+            self.stockpiler = Stockpiler(self, "China state reserve", "CN", 0.0)
+            budget = p["stockpile_budget_usd"]
+            self.ledger.pay(self.treasury_account, self.stockpiler.account, budget, "budget")
         self._initial_stocks()
+
+    def _init_recycling(self) -> None:
+        """Lithium put into use before the run (the demand path extended back 30 years)."""
+        p = self.p
+        self._retirement_pmf = lifetime_pmf(
+            p["battery_life_mean_years"], p["battery_life_sd_years"]
+        )
+        back = 360
+        past = monthly_demand_path_t(
+            self.start_year - 30, self.start_month, back, self.config.demand_path_t
+        )
+        years = self.start_year - 30 + (self.start_month - 1 + np.arange(back)) / 12.0
+        self._in_use_t: list[float] = list(past * battery_share_of_use(years) * p["demand_scale"])
+        self.retired_t = 0.0
+        self.collected_t = 0.0
+        self.cum_collected_t = 0.0
+        self.cum_recycling_loss_t = 0.0
 
     def _initial_stocks(self) -> None:
         """The chain starts in a working state: each stage holds its normal cover of stock.
@@ -220,7 +287,9 @@ class LithiumModel(mesa.Model):
         self.mines.append(mine)
         if group is not None:
             group.mines.append(mine)
-        (self.hard_rock_mines if mine.product == "concentrate" else self.brine_mines).append(mine)
+        (self.hard_rock_mines if mine.product == "concentrate" else self.chemical_mines).append(
+            mine
+        )
         return mine
 
     def add_refiner(
@@ -243,9 +312,7 @@ class LithiumModel(mesa.Model):
             cash_usd=2000.0 * capacity_tpa,
         )
         if months_to_output > 0:
-            refiner.expanding_tpa = float(capacity_tpa)
-            refiner._blocks.append(float(capacity_tpa))
-            self.schedule_event(refiner.complete_expansion, at=self.event_time(months_to_output))
+            refiner.add_block(capacity_tpa, months_to_output)
         self.refiners.append(refiner)
         if group is not None:
             group.refiners.append(refiner)
@@ -279,13 +346,14 @@ class LithiumModel(mesa.Model):
         )
 
     def conversion_cost_for(self, resource: str) -> float:
-        if resource == "brine":
+        """Cost of turning the resource's product into chemical (0 where made on site)."""
+        if resource in CHEMICAL_RESOURCES:
             return 0.0
         return float(self.p[f"conversion_cost_usd_t_{resource}"])
 
     def product_price(self, resource: str) -> float:
         """Market-equivalent price of a mine's product this month."""
-        if resource == "brine":
+        if resource in CHEMICAL_RESOURCES:
             return self.last_price["chemical"]
         return max(0.0, self.last_price["concentrate"] - self.quality_discount(resource))
 
@@ -330,6 +398,32 @@ class LithiumModel(mesa.Model):
             elif mine.state != CLOSED:
                 cache[key][0] += mine.capacity_tpa
         self._capacity_cache = {k: (v[0], v[1]) for k, v in cache.items()}
+
+    def converter_capex_and_lead(self, region: str) -> tuple[float, int]:
+        """Capex (USD per t/yr) and lead time (months) of converter capacity in ``region``.
+
+        Outside China both rise under China's controls on processing-technology exports.
+        """
+        p = self.p
+        if region == "CN":
+            return p["capex_usd_tpa_refiner_cn"], int(p["lead_time_months_refiner_cn"])
+        control = p["tech_export_control"]
+        capex = p["capex_usd_tpa_refiner_row"] * (1.0 + 0.5 * control)
+        return capex, round(p["lead_time_months_refiner_row"] * (1.0 + control))
+
+    def royalty_rate(self, region: str) -> float:
+        """Royalty on sales value in ``region`` (0 where no government is modelled)."""
+        gov = self.governments.get(region)
+        return gov.royalty if gov is not None else 0.0
+
+    def state_profit_share(self, region: str) -> float:
+        """Share of mine profits a producing state takes (Chile's resource nationalism)."""
+        return float(self.p["state_share_cl"]) if region == "CL" else 0.0
+
+    def release_orefield_reserves(self, region: str) -> int:
+        return sum(
+            d.release_reserves() for (r, _), d in sorted(self.developers.items()) if r == region
+        )
 
     def pay_capex(self, firm: Firm, amount_usd: float, kind: str) -> None:
         """Projects are financed by the capital market and spent with suppliers."""
@@ -394,24 +488,18 @@ class LithiumModel(mesa.Model):
         missing = ore - refining
         if missing <= 0.0:
             return
-        china = maker.region == "CN"
-        capex = self.p["capex_usd_tpa_refiner_cn" if china else "capex_usd_tpa_refiner_row"]
-        lead = int(
-            self.p["lead_time_months_refiner_cn" if china else "lead_time_months_refiner_row"]
-        )
+        capex, lead = self.converter_capex_and_lead(maker.region)
         if group.refiners:
             refiner = group.refiners[0]
         else:
             refiner = self.add_refiner(
                 f"{group.name} converter", maker.region, 0.0, "integrated", group.name
             )
-        refiner.expanding_tpa += missing
-        refiner._blocks.append(missing)
         if maker.cash_usd > capex * missing:
             maker.pay(self.suppliers_account, capex * missing, "capex_refining")
         else:
             self.pay_capex(maker, capex * missing, "capex_refining")
-        self.schedule_event(refiner.complete_expansion, at=self.event_time(lead))
+        refiner.add_block(missing, lead)
 
     def develop_state_mine(self, gov: Government) -> Mine | None:
         """The state co-invests in the cheapest domestic deposit that clears its hurdle."""
@@ -478,6 +566,79 @@ class LithiumModel(mesa.Model):
     def _new_budget_year(self) -> None:
         for gov in self.governments.values():
             gov.new_year()
+        self._explore()
+
+    def _explore(self) -> None:
+        """A year's discoveries: more exploration, and more finds, when lithium is dear."""
+        rate = self.p["discovery_rate_per_yr"]
+        if rate <= 0.0:
+            return
+        dear = self.smoothed_price("chemical") / self.p["long_run_price_usd_t"]
+        expected = rate * min(3.0, max(0.25, dear))
+        for key in sorted(self.developers):
+            self.developers[key].discover(int(self.rng.poisson(expected)))
+
+    def _china_discovery(self) -> None:
+        """January 2025: China reports over 10 Mt of new resources (seeds)."""
+        found = [d for (r, _), d in sorted(self.developers.items()) if r == "CN"]
+        each_tpa = self.p["cn_discovery_2025_tpa"] / max(1, len(found))
+        for developer in found:
+            size = max(developer.typical_size_tpa, 1.0)
+            count = max(1, round(each_tpa / size))
+            developer.discover(count, size_tpa=each_tpa / count)
+
+    def _recycle(self) -> None:
+        """Retired batteries are collected, as far as recyclers have room, and processed."""
+        self.retired_t = retirements_t(np.asarray(self._in_use_t), self._retirement_pmf)
+        self.collected_t = 0.0
+        if not self.recyclers:
+            return
+        p = self.p
+        rate = collection_rate(
+            self.year_fraction(),
+            p["collection_rate_2020"],
+            p["collection_rate_growth"],
+            p["collection_rate_max"],
+        )
+        rooms = [r.room_t() for r in self.recyclers]
+        total_room = sum(rooms)
+        collected = min(self.retired_t * rate, total_room)
+        for recycler, room in zip(self.recyclers, rooms, strict=True):
+            recycler.collect(collected * room / total_room if total_room > 0.0 else 0.0)
+            recycler.process()
+            self.cum_recycling_loss_t += recycler.lost_t
+        self.collected_t = collected
+        self.cum_collected_t += collected
+
+    def _demand(self) -> float:
+        """This month's lithium demand: the path, policy and chemistry, substitution, price."""
+        p = self.p
+        year = self.year_fraction()
+        self.demand_factors["ev_subsidy"] = ev_subsidy_factor(
+            year,
+            p["ev_subsidy_level_2024"],
+            p["ev_subsidy_demand_uplift"],
+            self.china_demand_share,
+        )
+        self.demand_factors["chemistry"] = chemistry_factor(
+            year, p["lfp_share_shift"], p["li_intensity_kg_kwh_lfp"], p["li_intensity_kg_kwh_ncm"]
+        )
+        self.substitution_share = next_substitution_share(
+            self.substitution_share,
+            self.smoothed_price("chemical"),
+            p["substitution_price_usd_t"],
+            p["substitution_max_share"],
+            p["substitution_speed"],
+        )
+        base = self.base_demand_t[self.month] * p["demand_scale"]
+        base *= self.demand_factors["ev_subsidy"] * self.demand_factors["chemistry"]
+        base *= 1.0 - self.substitution_share
+        return price_response(
+            base,
+            self.smoothed_price("chemical"),
+            p["reference_price_usd_t"],
+            p["demand_price_elasticity"],
+        )
 
     # --- the month -----------------------------------------------------------------------------
     def step(self) -> None:
@@ -487,13 +648,7 @@ class LithiumModel(mesa.Model):
             return
         self.ledger.start_month()
         # 2. demand
-        base = self.base_demand_t[self.month] * self.p["demand_scale"]
-        self.demand_t = price_response(
-            base,
-            self.smoothed_price("chemical"),
-            self.p["reference_price_usd_t"],
-            self.p["demand_price_elasticity"],
-        )
+        self.demand_t = self._demand()
         for maker in self.battery_makers:
             maker.take_orders(self.demand_t)
         # 3. mines
@@ -505,12 +660,15 @@ class LithiumModel(mesa.Model):
         # 5. refiners
         for refiner in self.refiners:
             refiner.convert()
+        self._recycle()
         # 6. chemical market
         self.outcomes["chemical"] = markets.chemical_market(self)
         self._set_price("chemical", self.outcomes["chemical"].price_usd_t)
         # 7. batteries
         for maker in self.battery_makers:
             maker.make_batteries()
+        consumed = sum(b.consumed_t for b in self.battery_makers)
+        self._in_use_t.append(consumed * float(battery_share_of_use(self.year_fraction())))
         # 8. accounting
         for mine in self.mines:
             if mine.state != CLOSED:
@@ -525,6 +683,8 @@ class LithiumModel(mesa.Model):
             self.developers[key].consider()
         for refiner in self.refiners:
             refiner.consider_expansion()
+        for recycler in self.recyclers:
+            recycler.consider_expansion()
         for maker in self.battery_makers:
             maker.consider_upstream()
         for gov in self.governments.values():
@@ -579,4 +739,8 @@ class LithiumModel(mesa.Model):
         held = sum(m.inventory_t for m in self.mines)
         held += sum(r.feed_t + r.chemical_t for r in self.refiners)
         held += sum(b.inventory_t for b in self.battery_makers)
-        return self.recorder.cum_production_t - self.recorder.cum_consumption_t - held
+        held += sum(r.feed_t + r.chemical_t for r in self.recyclers)
+        held += self.stockpiler.inventory_t if self.stockpiler is not None else 0.0
+        sources = self.recorder.cum_production_t + self.cum_collected_t
+        sinks = self.recorder.cum_consumption_t + self.cum_recycling_loss_t
+        return sources - sinks - held

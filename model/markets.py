@@ -92,9 +92,16 @@ def concentrate_market(model: LithiumModel) -> MarketOutcome:
 
 
 def chemical_market(model: LithiumModel) -> MarketOutcome:
-    """Refiners and brine producers sell chemical to battery makers; importers pay tariffs."""
+    """Refiners, brine producers and recyclers sell chemical to battery makers.
+
+    Importers pay tariffs on the imported share of what they buy; China's sellers pay any export
+    duty on the share bought abroad. The state reserve, when there is one, bids when the price is
+    low and offers its stock when it is high.
+    """
     last = model.last_price["chemical"]
-    plans = {b: b.purchase_plan() for b in model.battery_makers}
+    reserve = model.stockpiler
+    buyers = model.battery_makers + ([reserve] if reserve is not None else [])
+    plans = {b: b.purchase_plan() for b in buyers}
     wanted = {b: sum(q for _, q in plan) for b, plan in plans.items()}
     captive = 0.0
     if model.p["integration_enabled"]:
@@ -113,9 +120,11 @@ def chemical_market(model: LithiumModel) -> MarketOutcome:
                     maker.receive(take, last)
                     wanted[maker] -= take
                     captive += take
-    sellers = [r for r in model.refiners if r.chemical_t > 1e-9] + [
-        m for m in model.brine_mines if m.inventory_t > 1e-9
-    ]
+    sellers = [r for r in model.refiners if r.chemical_t > 1e-9]
+    sellers += [m for m in model.chemical_mines if m.inventory_t > 1e-9]
+    sellers += [r for r in model.recyclers if r.chemical_t > 1e-9]
+    if reserve is not None and reserve.chemical_stock_t > 1e-9:
+        sellers.append(reserve)
     offer_p = np.array([s.ask_usd_t(last) for s in sellers])
     offer_q = np.array([s.chemical_stock_t for s in sellers])
     bid_owner: list = []
@@ -153,4 +162,20 @@ def chemical_market(model: LithiumModel) -> MarketOutcome:
                 if duty > 0.0:
                     maker.pay(gov.account, duty, "tariffs")
                     maker.inventory_cost_usd += duty
+        _export_duties(model, sellers, result.offer_fills, bid_owner, result.bid_fills, price)
     return MarketOutcome(price, float(result.volume), captive, traded)
+
+
+def _export_duties(model, sellers, offer_fills, buyers, bid_fills, price: float) -> None:
+    """China's chemical sellers pay the export duty on the share of the volume bought abroad."""
+    rate = model.p["export_duty_cn_chemical"]
+    gov = model.government_of("CN")
+    if rate <= 0.0 or gov is None:
+        return
+    volume = float(np.sum(bid_fills))
+    abroad = sum(float(f) for b, f in zip(buyers, bid_fills, strict=True) if b.region != "CN")
+    if volume <= 0.0 or abroad <= 0.0:
+        return
+    for seller, fill in zip(sellers, offer_fills, strict=True):
+        if fill > 0.0 and seller.region == "CN":
+            seller.pay(gov.account, rate * price * float(fill) * abroad / volume, "export_duties")

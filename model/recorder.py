@@ -24,7 +24,10 @@ FLOW_COLUMNS = {
     "fines_usd": "fines",
     "tariffs_usd": "tariffs",
     "royalties_usd": "royalties",
-    "capex_usd": ("capex_mining", "capex_refining"),
+    "cheap_power_usd": "cheap_power",
+    "export_duties_usd": "export_duties",
+    "state_profit_share_usd": "state_profit_share",
+    "capex_usd": ("capex_mining", "capex_refining", "capex_recycling"),
 }
 AGENT_COLUMNS = (
     "date",
@@ -60,6 +63,7 @@ class Recorder:
         self.agent_rows: list[tuple] = []
         self.cum_production_t = getattr(model, "opening_stock_t", 0.0)
         self.cum_consumption_t = 0.0
+        self._incidents_seen = 0
 
     def record(self) -> None:
         m = self.model
@@ -70,7 +74,7 @@ class Recorder:
         owner_out = defaultdict(float)
         owner_loss = defaultdict(float)
         states = defaultdict(int)
-        inv_mines = 0.0
+        inv_mines = night_out = 0.0
         chem_cn = chem_all = 0.0
         for mine in m.mines:
             states[mine.state] += 1
@@ -80,6 +84,8 @@ class Recorder:
             out = mine.output_t
             if out > 0.0:
                 prod[mine.resource] += out
+                if mine.ran_night_shift:
+                    night_out += out
                 kind = "independent" if mine.owner_kind == "independent" else "supported"
                 owner_out[kind] += out
                 if mine.loss_making:
@@ -97,6 +103,14 @@ class Recorder:
             if refiner.region == "CN":
                 chem_cn += refiner.output_t
         inv_batt = sum(b.inventory_t for b in m.battery_makers)
+        inv_recyclers = sum(r.feed_t + r.chemical_t for r in m.recyclers)
+        inv_reserve = m.stockpiler.inventory_t if m.stockpiler is not None else 0.0
+        recycled = 0.0
+        for recycler in m.recyclers:
+            recycled += recycler.output_t
+            chem_all += recycler.output_t
+            if recycler.region == "CN":
+                chem_cn += recycler.output_t
         consumption = sum(b.consumed_t for b in m.battery_makers)
         production = sum(prod.values())
         self.cum_production_t += production
@@ -141,10 +155,27 @@ class Recorder:
             row[column] = sum(flows.get(k, 0.0) for k in kinds)
         row.update(
             {
-                "inventory_t": inv_mines + inv_feed + inv_chem + inv_batt,
+                "inventory_t": inv_mines
+                + inv_feed
+                + inv_chem
+                + inv_batt
+                + inv_recyclers
+                + inv_reserve,
                 "inventory_t_mines": inv_mines,
                 "inventory_t_refiners": inv_feed + inv_chem,
                 "inventory_t_battery_makers": inv_batt,
+                "inventory_t_recyclers": inv_recyclers,
+                "stockpile_t": inv_reserve,
+                "retired_t": m.retired_t,
+                "collected_t": m.collected_t,
+                "recycled_t": recycled,
+                "recycling_loss_t": sum(r.lost_t for r in m.recyclers),
+                "recycling_capacity_t": sum(r.capacity_tpa for r in m.recyclers),
+                "substitution_share": m.substitution_share,
+                "demand_factor_ev_subsidy": m.demand_factors["ev_subsidy"],
+                "demand_factor_chemistry": m.demand_factors["chemistry"],
+                "env_incidents": self._monthly_incidents(),
+                "night_shift_output_share": _share(night_out, production),
                 "volume_t_concentrate": conc.volume_t,
                 "volume_t_chemical": chem.volume_t,
                 "captive_t_concentrate": conc.captive_t,
@@ -159,12 +190,20 @@ class Recorder:
         self.rows.append(row)
         self._record_agents(date)
 
+    def _monthly_incidents(self) -> int:
+        """Pollution incidents and inspection violations this month, all jurisdictions."""
+        total = sum(g.incidents for g in self.model.governments.values())
+        month, self._incidents_seen = total - self._incidents_seen, total
+        return month
+
     def _record_agents(self, date) -> None:
         m = self.model
         append = self.agent_rows.append
         for mine in m.mines:
             group = mine.group.name if mine.group is not None else ""
-            unit_cost = mine.unit_cash_cost_usd_t()
+            unit_cost = mine.judged_unit_cost_usd_t
+            if unit_cost != unit_cost:  # not yet settled (built this month)
+                unit_cost = mine.unit_cash_cost_usd_t()
             append(
                 (
                     date,
@@ -233,6 +272,52 @@ class Recorder:
                     False,
                     b.cash_usd,
                     b.inventory_t,
+                )
+            )
+        for r in m.recyclers:
+            realized = r.revenue_usd / r.sold_t if r.sold_t > 0 else price
+            append(
+                (
+                    date,
+                    r.unique_id,
+                    r.name,
+                    "recycler",
+                    "recycled",
+                    r.region,
+                    r.owner_kind,
+                    "",
+                    r.state,
+                    r.capacity_tpa,
+                    r.output_t,
+                    r.unit_cost_usd_t(),
+                    r.unit_cost_usd_t(),
+                    realized,
+                    False,
+                    r.cash_usd,
+                    r.feed_t + r.chemical_t,
+                )
+            )
+        reserve = m.stockpiler
+        if reserve is not None:
+            append(
+                (
+                    date,
+                    reserve.unique_id,
+                    reserve.name,
+                    "stockpiler",
+                    "",
+                    reserve.region,
+                    "state",
+                    "",
+                    reserve.state,
+                    m.p["stockpile_capacity_t"],
+                    reserve.bought_t - reserve.sold_t,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    False,
+                    reserve.cash_usd,
+                    reserve.inventory_t,
                 )
             )
         for g in m.governments.values():

@@ -272,3 +272,22 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
     assert all(line.startswith("seed ") for line in lines[:-1])
     assert not out.exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_generated_docs_are_up_to_date() -> None:
+    """docs/parameters.md and docs/scenarios.md are the commands' output, not hand edits."""
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for command, name in (("params", "parameters.md"), ("scenarios", "scenarios.md")):
+        done = cli(command, "--markdown")
+        assert done.returncode == 0, done.stderr
+        assert (docs / name).read_text() == done.stdout, (
+            f"docs/{name} is stale: run `lithium-abm {command} --markdown > docs/{name}`"
+        )
+
+
+def test_scenarios_markdown_states_each_scenarios_changes() -> None:
+    done = cli("scenarios", "--markdown")
+    assert done.returncode == 0, done.stderr
+    section = done.stdout.split("## `environmental_crackdown`")[1].split("## ")[0]
+    assert "`env_enforcement_cn = 3.0` (baseline 1.0)" in section
+    assert "demand 2030: 1,900,000 t (baseline 2,600,000)" in done.stdout

@@ -304,13 +304,17 @@ def test_csv_bad_whole_number(write_scenario):
     [
         (
             "mines",
-            set_cell("Salar Uno", "resource", "clay"),
-            ("mines.csv, line 2", "resource must be one of brine, spodumene, lepidolite", "'clay'"),
+            set_cell("Salar Uno", "resource", "geothermal"),
+            (
+                "mines.csv, line 2",
+                "resource must be one of brine, spodumene, lepidolite, clay",
+                "'geothermal'",
+            ),
         ),
         (
             "resource_base",
-            set_cell("CN", "resource", "clay", key="region"),
-            ("resource_base.csv, line 3", "resource must be one of", "'clay'"),
+            set_cell("CN", "resource", "geothermal", key="region"),
+            ("resource_base.csv, line 3", "resource must be one of", "'geothermal'"),
         ),
         (
             "mines",

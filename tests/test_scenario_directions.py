@@ -1,0 +1,143 @@
+"""Every scenario in the library moves the model in the direction its story says (issue #5).
+
+Each scenario is run over the same five seeds as the baseline (common random numbers). A case
+passes when the median over seeds moves in the stated direction *and* the paired difference
+(scenario minus baseline, same seed) has that sign in at least four of the five seeds, so one
+lucky seed cannot carry it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import statistics
+
+import pandas as pd
+import pytest
+
+from lithium_abm.experiments.patterns import bust_window
+from lithium_abm.experiments.scenario import available_scenarios, load_scenario
+from lithium_abm.model.lithium_model import LithiumModel
+
+SEEDS = (1, 2, 3, 4, 5)
+MIN_PAIRED = 4
+
+
+def _years(frame: pd.DataFrame, first: int, last: int) -> pd.Series:
+    return (frame["date"].dt.year >= first) & (frame["date"].dt.year <= last)
+
+
+def _end_of(agents: pd.DataFrame, year: int) -> pd.DataFrame:
+    return agents[agents["date"] == pd.Timestamp(f"{year}-12-01")]
+
+
+def _in_bust(frame: pd.DataFrame, column: str) -> float:
+    """Mean of a column over the run's own bust window (as pattern P3 measures it)."""
+    window = bust_window(frame)
+    if window is None:
+        return math.nan
+    inside = (frame["date"] >= window.start) & (frame["date"] <= window.end)
+    return float(frame.loc[inside, column].mean())
+
+
+@functools.cache
+def outcomes(scenario: str, seed: int) -> dict[str, float]:
+    """The statistics the scenario stories speak about, for one run."""
+    model = LithiumModel(load_scenario(scenario), seed).run()
+    df = model.model_frame()
+    agents = model.agents_frame()
+    price = df["price_chemical_usd_t"]
+    mines = agents[agents["agent_type"] == "mine"]
+    end_2035 = _end_of(mines, 2035)
+    chile = end_2035[(end_2035["region"] == "CL") & (end_2035["state"] != "closed")]
+    refiners_2030 = _end_of(agents[agents["agent_type"] == "refiner"], 2030)
+    governments = _end_of(agents[agents["agent_type"] == "government"], 2035)
+    cn_mines = mines[(mines["region"] == "CN") & (mines["date"].dt.year >= 2028)]
+    late = _years(df, 2030, 2035)
+    return {
+        "lepidolite_output_2023_2026_t": df.loc[
+            _years(df, 2023, 2026), "production_t_lepidolite"
+        ].sum(),
+        "price_2023_2026_usd_t": price[_years(df, 2023, 2026)].mean(),
+        "price_2026_2035_usd_t": price[_years(df, 2026, 2035)].mean(),
+        "price_2030_2035_usd_t": price[late].mean(),
+        "lepidolite_loss_share_in_bust": _in_bust(df, "loss_making_share_lepidolite"),
+        "price_trough_2019_2021_usd_t": price[_years(df, 2019, 2021)].min(),
+        "price_peak_usd_t": price.max(),
+        "tariffs_usd": df["tariffs_usd"].sum(),
+        "export_duties_usd": df["export_duties_usd"].sum(),
+        "subsidy_usd": df["subsidy_usd"].sum(),
+        "captive_t": (df["captive_t_concentrate"] + df["captive_t_chemical"]).sum(),
+        "china_self_sufficiency_2030": df.loc[
+            _years(df, 2030, 2030), "china_self_sufficiency"
+        ].mean(),
+        "chile_capacity_2035_t": chile["capacity_t"].sum(),
+        "chile_government_cash_usd": governments.loc[
+            governments["region"] == "CL", "cash_usd"
+        ].sum(),
+        "china_refiner_cash_2030_usd": refiners_2030.loc[
+            refiners_2030["region"] == "CN", "cash_usd"
+        ].sum(),
+        "recycled_2030_2035_t": df.loc[late, "recycled_t"].sum(),
+        "demand_2024_2030_t": df.loc[_years(df, 2024, 2030), "demand_t"].sum(),
+        "china_mined_2028_2035_t": cn_mines["output_t"].sum(),
+        "stockpile_max_t": df["stockpile_t"].max(),
+    }
+
+
+# (scenario, statistic, +1 up / -1 down vs baseline)
+DIRECTIONS = [
+    ("no_integration", "lepidolite_output_2023_2026_t", -1),
+    ("no_state_support", "lepidolite_output_2023_2026_t", -1),
+    ("no_state_support", "lepidolite_loss_share_in_bust", -1),
+    ("trade_war", "tariffs_usd", +1),
+    ("export_controls", "export_duties_usd", +1),
+    ("export_controls", "china_refiner_cash_2030_usd", -1),
+    ("chile_nationalism", "chile_government_cash_usd", +1),
+    ("chile_nationalism", "chile_capacity_2035_t", -1),
+    ("environmental_crackdown", "lepidolite_output_2023_2026_t", -1),
+    ("environmental_crackdown", "price_2023_2026_usd_t", +1),
+    ("stockpile", "price_trough_2019_2021_usd_t", +1),
+    ("stockpile", "stockpile_max_t", +1),
+    ("recycling_push", "recycled_2030_2035_t", +1),
+    ("recycling_push", "price_2030_2035_usd_t", -1),
+    ("ev_subsidy_cut", "demand_2024_2030_t", -1),
+    ("ev_subsidy_cut", "price_2023_2026_usd_t", -1),
+    ("demand_slowdown", "demand_2024_2030_t", -1),
+    ("demand_slowdown", "price_2026_2035_usd_t", -1),
+    ("discovery", "china_mined_2028_2035_t", +1),
+]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "statistic", "sign"),
+    DIRECTIONS,
+    ids=[f"{s}-{stat}-{'up' if d > 0 else 'down'}" for s, stat, d in DIRECTIONS],
+)
+def test_scenario_moves_the_model_the_way_its_story_says(
+    scenario: str, statistic: str, sign: int
+) -> None:
+    base = [outcomes("baseline", seed)[statistic] for seed in SEEDS]
+    alt = [outcomes(scenario, seed)[statistic] for seed in SEEDS]
+    paired = sum(sign * (a - b) > 0 for a, b in zip(alt, base, strict=True))
+    detail = f"baseline {base}, {scenario} {alt}"
+    assert sign * (statistic_median(alt) - statistic_median(base)) > 0, detail
+    assert paired >= MIN_PAIRED, detail
+
+
+def statistic_median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def test_every_library_scenario_is_covered_by_a_direction_test() -> None:
+    covered = {scenario for scenario, _, _ in DIRECTIONS}
+    expected = set(available_scenarios()) - {"baseline", "no_support", "classroom"}
+    assert expected <= covered, sorted(expected - covered)
+
+
+def test_the_support_switches_do_what_they_say() -> None:
+    for seed in SEEDS[:2]:
+        assert outcomes("no_integration", seed)["captive_t"] == 0.0
+        assert outcomes("no_state_support", seed)["subsidy_usd"] == 0.0
+        assert outcomes("baseline", seed)["captive_t"] > 0.0
+        assert outcomes("baseline", seed)["subsidy_usd"] > 0.0
