@@ -59,6 +59,8 @@ class Mine(Firm):
             raise ValueError(f"mine state must be one of {MINE_STATES}, got {state!r}")
         self.resource = resource
         self.product = "chemical" if resource in CHEMICAL_RESOURCES else "concentrate"
+        # Governments are built before any mine and never change: look this one up once.
+        self.government = model.government_of(region)
         self.capacity_tpa = float(capacity_tpa)
         self.cost_usd_t = float(cost_usd_t)
         self.fixed_cost_usd_month = p["fixed_cost_share"] * cost_usd_t * capacity_tpa / 12.0
@@ -126,7 +128,7 @@ class Mine(Firm):
         return self.inventory_t if self.product == "chemical" else 0.0
 
     def compliance_usd_t(self) -> float:
-        gov = self.model.government_of(self.region)
+        gov = self.government
         enforcement = gov.enforcement if gov is not None else 1.0
         return self.waste_t_per_t * self.model.p["compliance_usd_per_t_waste"] * enforcement
 
@@ -144,7 +146,7 @@ class Mine(Firm):
         """Per-tonne support a state-backed mine receives: subsidy plus cheap power."""
         if self.owner_kind != "state" or not self.supported:
             return 0.0
-        gov = self.model.government_of(self.region)
+        gov = self.government
         if gov is None:
             return 0.0
         power = self.variable_cost_usd_t * self.energy_share * self.model.p["cheap_power_discount"]
@@ -172,7 +174,7 @@ class Mine(Firm):
     def loss_tolerance(self) -> float:
         """Multiplier on the care-and-maintenance threshold (political pressure)."""
         if self.owner_kind == "state" and self.supported:
-            gov = self.model.government_of(self.region)
+            gov = self.government
             if gov is not None:
                 return 1.0 + gov.pressure * self.model.p["closure_pressure_max"]
         return 1.0
@@ -217,7 +219,7 @@ class Mine(Firm):
 
     def _environmental_inspection(self, waste_t: float) -> None:
         """An inspection may find a violation (more likely with more waste): fine and shutdown."""
-        gov = self.model.government_of(self.region)
+        gov = self.government
         if gov is None:
             return
         model = self.model
@@ -238,7 +240,7 @@ class Mine(Firm):
         More likely the more waste a tonne of output leaves; stricter enforcement (and the
         compliance spending it forces) makes it rarer.
         """
-        gov = self.model.government_of(self.region)
+        gov = self.government
         if gov is None:
             return
         model = self.model
@@ -280,7 +282,7 @@ class Mine(Firm):
             self.inventory_t = 0.0 if self.inventory_t > -1e-9 else self.inventory_t
         value = quantity_t * price_usd_t
         self.model.ledger.pay(buyer_account, self.account, value, "sales_" + self.product)
-        gov = self.model.government_of(self.region)
+        gov = self.government
         if gov is not None and gov.royalty > 0.0:
             self.pay(gov.account, value * gov.royalty, "royalties")
         self.sold_t += quantity_t
@@ -308,12 +310,12 @@ class Mine(Firm):
                 "care_cost",
             )
         if self.output_t > 0.0 and self.owner_kind == "state" and self.supported:
-            gov = model.government_of(self.region)
+            gov = self.government
             if gov is not None:
                 gov.pay_subsidy(self, self.output_t)
                 gov.pay_cheap_power(self, self.output_t)
         self._share_profit_with_state(unit_cost)
-        self._decide(price)
+        self._decide(price, unit_cost)
 
     def _share_profit_with_state(self, unit_cost: float) -> None:
         """Resource nationalism: a state share of the month's operating profit (Chile)."""
@@ -321,14 +323,13 @@ class Mine(Firm):
         if share <= 0.0 or self.sold_t <= 0.0:
             return
         profit = self.revenue_usd - unit_cost * self.sold_t
-        gov = self.model.government_of(self.region)
+        gov = self.government
         if profit > 0.0 and gov is not None:
             self.pay(gov.account, share * profit, "state_profit_share")
 
-    def _decide(self, price: float) -> None:
+    def _decide(self, price: float, decision_cost: float) -> None:
         """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds."""
         p = self.model.p
-        decision_cost = self.unit_cash_cost_usd_t()
         royalty_usd_t = price * self.model.royalty_rate(self.region)
         monthly_margin = (
             self.decision_price_usd_t(price) - royalty_usd_t - decision_cost

@@ -57,8 +57,9 @@ def _share(part: float, whole: float) -> float:
 class Recorder:
     """Collects one model row and one row per agent each month."""
 
-    def __init__(self, model: LithiumModel) -> None:
+    def __init__(self, model: LithiumModel, record_agents: bool = True) -> None:
         self.model = model
+        self.record_agents = record_agents
         self.rows: list[dict[str, float]] = []
         self.agent_rows: list[tuple] = []
         self.cum_production_t = getattr(model, "opening_stock_t", 0.0)
@@ -188,7 +189,8 @@ class Recorder:
         row["bankruptcies"] = m.bankruptcies
         row["asset_sales"] = m.asset_sales
         self.rows.append(row)
-        self._record_agents(date)
+        if self.record_agents:
+            self._record_agents(date)
 
     def _monthly_incidents(self) -> int:
         """Pollution incidents and inspection violations this month, all jurisdictions."""
