@@ -78,10 +78,8 @@ def plot_prices(model_df: pd.DataFrame, path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_production(model_df: pd.DataFrame, path: str | Path) -> Path:
-    """Monthly production stacked by resource, against demand."""
-    df = _dated(model_df)
-    fig, ax = _new_figure()
+def draw_production(ax, df: pd.DataFrame, demand_lw: float = 1.4) -> None:
+    """Mine output stacked by resource with the demand line (shared with the dashboard)."""
     none = pd.Series(0.0, index=df.index)  # a resource older runs did not record
     ax.stackplot(
         df["date"],
@@ -90,7 +88,14 @@ def plot_production(model_df: pd.DataFrame, path: str | Path) -> Path:
         colors=[RESOURCE_COLOURS[r] for r in RESOURCES],
         alpha=0.75,
     )
-    ax.plot(df["date"], df["demand_t"], color="black", lw=1.6, label="Demand")
+    ax.plot(df["date"], df["demand_t"], color="black", lw=demand_lw, label="Demand")
+
+
+def plot_production(model_df: pd.DataFrame, path: str | Path) -> Path:
+    """Monthly production stacked by resource, against demand."""
+    df = _dated(model_df)
+    fig, ax = _new_figure()
+    draw_production(ax, df, demand_lw=1.6)
     ax.set_title("Lithium production by resource and demand")
     ax.set_ylabel("Production and demand (t LCE per month)")
     _thousands(ax.yaxis)
