@@ -1,0 +1,326 @@
+"""Validation report: every target statistic and pattern, model against target, over seeds.
+
+``lithium-abm validate`` runs a scenario and its no-support counterfactual (the same scenario
+with integration and state support switched off, which P3 needs) for N seeds and writes
+``validation.md`` with figures under ``img/``: each target's per-seed values against its cited
+range, the simulated price band against reference price points, and the pattern table of
+:mod:`lithium_abm.experiments.patterns` (reused as is, so the report and ``lithium-abm
+patterns`` always agree).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lithium_abm.experiments.targets import (
+    PRICE_CNY,
+    TARGETS,
+    TARGETS_BY_NAME,
+    TOLERANCE_SCALES,
+    compute_statistics,
+    summarise,
+)
+
+REFERENCE_PRICES = Path(__file__).resolve().parent / "data" / "reference_prices.csv"
+COUNTERFACTUAL = {"integration_enabled": False, "state_support_enabled": False}
+IMAGE_DIR = "img"
+REPORT_FILE = "validation.md"
+TARGETS_FIGURE = "validation_targets.png"
+PRICE_FIGURE = "validation_price.png"
+
+
+@dataclass
+class ValidationResult:
+    """Everything the report shows; frames are small (one row per seed or per month)."""
+
+    scenario: str
+    seeds: list[int]
+    per_seed: pd.DataFrame  # one row per seed, one column per target
+    summary: pd.DataFrame  # targets.summarise
+    patterns: pd.DataFrame  # patterns.pattern_table
+    pattern_checks: list  # per seed, list of PatternCheck
+    prices_cny_t: pd.DataFrame  # one column per seed, indexed by month
+    wall_time_s: float
+
+
+def load_reference_prices(path: str | Path = REFERENCE_PRICES) -> pd.DataFrame:
+    """Reference China spot prices with their source; ``quality`` is cited or approximate."""
+    df = pd.read_csv(path)
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+def run_validation(
+    scenario: str,
+    seeds: int,
+    first_seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> ValidationResult:
+    """Run ``scenario`` and its counterfactual for each seed; keep statistics, not frames."""
+    from lithium_abm.experiments.patterns import evaluate_run_patterns, pattern_table
+    from lithium_abm.experiments.runner import run_model
+    from lithium_abm.experiments.scenario import load_scenario
+
+    started = time.perf_counter()
+    base_cfg = load_scenario(scenario)
+    cf_cfg = load_scenario(scenario, COUNTERFACTUAL)
+    seed_list = list(range(first_seed, first_seed + seeds))
+    stats, checks, prices = [], [], {}
+    for i, seed in enumerate(seed_list, start=1):
+        base = run_model(base_cfg, seed)
+        cf = run_model(cf_cfg, seed)
+        stats.append(
+            compute_statistics(base.model_df, base.agents_df, counterfactual_df=cf.model_df)
+        )
+        checks.append(
+            evaluate_run_patterns(base.model_df, base.agents_df, cf.model_df, cf.agents_df)
+        )
+        df = base.model_df
+        prices[seed] = pd.Series(df[PRICE_CNY].to_numpy(), index=pd.to_datetime(df["date"]))
+        del base, cf
+        if progress is not None:
+            progress(seed, i)
+    per_seed = pd.DataFrame(stats, index=seed_list)
+    return ValidationResult(
+        scenario=base_cfg.name,
+        seeds=seed_list,
+        per_seed=per_seed,
+        summary=summarise(per_seed),
+        patterns=pattern_table(checks),
+        pattern_checks=checks,
+        prices_cny_t=pd.DataFrame(prices),
+        wall_time_s=time.perf_counter() - started,
+    )
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_targets(result: ValidationResult, path: Path) -> Path:
+    """One panel per target: each seed's value, the moment, and the target range shaded."""
+    from matplotlib.ticker import StrMethodFormatter
+
+    n = len(TARGETS)
+    cols = 5
+    rows = math.ceil(n / cols)
+    fig = _figure(3.0 * cols, 2.6 * rows)
+    for i, target in enumerate(TARGETS):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        values = result.per_seed[target.name].to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        ax.axhspan(target.low, target.high, color="tab:green", alpha=0.25, lw=0)
+        if target.low == target.high:
+            ax.axhline(target.low, color="tab:green", lw=1.5)
+        jitter = np.linspace(-0.15, 0.15, num=max(len(finite), 1))[: len(finite)]
+        ax.scatter(jitter, finite, s=14, color="tab:blue", alpha=0.7, label="seeds")
+        moment = result.summary.set_index("target").loc[target.name, "moment"]
+        if math.isfinite(moment):
+            ax.hlines(moment, -0.3, 0.3, color="black", lw=2, label="moment")
+        if target.aggregate == "mean":  # a pattern: each seed passes (1) or fails (0)
+            ax.set_ylim(-0.05, 1.05)
+        if target.high >= 1000:
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.set_xlim(-0.5, 0.5)
+        ax.set_xticks([])
+        ax.set_title(target.name, fontsize=8)
+        ax.set_ylabel(target.unit, fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(
+        f"{result.scenario}: model (dots = seeds; bar = median, for patterns share passing) "
+        "vs target range (green)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_price_band(result: ValidationResult, reference: pd.DataFrame, path: Path) -> Path:
+    """Simulated chemical price (median, 10-90% and min-max over seeds) vs reference points."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import StrMethodFormatter
+
+    prices = result.prices_cny_t / 1000.0
+    fig = _figure(10.0, 5.0)
+    ax = fig.add_subplot()
+    ax.fill_between(
+        prices.index,
+        prices.min(axis=1),
+        prices.max(axis=1),
+        color="tab:blue",
+        alpha=0.12,
+        lw=0,
+        label="model min-max over seeds",
+    )
+    ax.fill_between(
+        prices.index,
+        prices.quantile(0.1, axis=1),
+        prices.quantile(0.9, axis=1),
+        color="tab:blue",
+        alpha=0.3,
+        lw=0,
+        label="model 10-90%",
+    )
+    ax.plot(prices.index, prices.median(axis=1), color="tab:blue", lw=1.6, label="model median")
+    for quality, marker, face in (("cited", "o", "black"), ("approximate", "o", "white")):
+        ref = reference[reference["quality"] == quality]
+        if ref.empty:
+            continue
+        ax.errorbar(
+            ref["date"],
+            ref["price_cny_t"] / 1000.0,
+            yerr=[
+                (ref["price_cny_t"] - ref["low_cny_t"]) / 1000.0,
+                (ref["high_cny_t"] - ref["price_cny_t"]) / 1000.0,
+            ],
+            fmt=marker,
+            mfc=face,
+            mec="black",
+            ecolor="black",
+            capsize=3,
+            zorder=5,
+            label=f"reference ({quality})",
+        )
+    ax.set_title(f"{result.scenario}: China battery-grade chemical price, model vs reference")
+    ax.set_ylabel("Price (thousand CNY/t LCE)")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylim(bottom=0)
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _num(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def report_markdown(result: ValidationResult, reference: pd.DataFrame, command: str) -> str:
+    seeds = result.seeds
+    n = len(seeds)
+    total = float(result.summary["contribution"].sum())
+    lines = [
+        "# Validation report",
+        "",
+        f"Generated by `{command}` on {datetime.now(UTC):%Y-%m-%d} "
+        f"(scenario `{result.scenario}`, seeds {seeds[0]}..{seeds[-1]}, "
+        f"{result.wall_time_s:.0f} s). Regenerate it after any change to the model.",
+        "",
+        "Targets and their sources are defined in `experiments/targets.py` and explained in",
+        "`docs/calibration.md`. A seed reproduces a target when its value lies within "
+        f"{TOLERANCE_SCALES:g} scale",
+        "unit of the target range (for patterns: passes). The moment is the median over seeds, or",
+        "for patterns the share of seeds passing; the sum of weight x misfit^2 of the moments is",
+        f"the calibration objective (here {total:.3g}).",
+        "",
+        "## Target statistics",
+        "",
+        "| target | what | unit | target | model moment | 10-90% over seeds | seeds within "
+        "tolerance | weight x misfit^2 | source |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result.summary.itertuples(index=False):
+        target = TARGETS_BY_NAME[row.target]
+        lines.append(
+            f"| `{row.target}` | {row.description} | {row.unit} | {target.target_text} | "
+            f"{_num(row.moment)} | {_num(row.p10)} .. {_num(row.p90)} | "
+            f"{row.seeds_within}/{row.seeds} | {row.contribution:.3g} | {row.citation} |"
+        )
+    lines += [
+        "",
+        f"![Model vs target per statistic]({IMAGE_DIR}/{TARGETS_FIGURE})",
+        "",
+        "## Price path",
+        "",
+        "The simulated China chemical price (CNY, at the scenario's `usd_cny`) over seeds,",
+        "against reference points. Filled markers are cited by the brief or the parameter",
+        "registry; hollow markers are approximate public spot levels, not from the seeds, shown",
+        "for orientation only (see `experiments/data/reference_prices.csv`).",
+        "",
+        f"![Price band vs reference prices]({IMAGE_DIR}/{PRICE_FIGURE})",
+        "",
+        "| month | reference (CNY/t) | model median | model 10-90% | quality | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    prices = result.prices_cny_t
+    for ref in reference.itertuples(index=False):
+        month = ref.date
+        if month in prices.index:
+            row = prices.loc[month]
+            model = _num(float(row.median()))
+            band = f"{_num(float(row.quantile(0.1)))} .. {_num(float(row.quantile(0.9)))}"
+        else:
+            model, band = "n/a", "outside the run"
+        lines.append(
+            f"| {month:%Y-%m} | {_num(ref.price_cny_t)} ({_num(ref.low_cny_t)} .. "
+            f"{_num(ref.high_cny_t)}) | {model} | {band} | {ref.quality} | {ref.source} |"
+        )
+    lines += [
+        "",
+        "## Patterns",
+        "",
+        f"The patterns of the brief (`experiments/patterns.py`), over the same {n} seeds; the",
+        "counterfactual for P3 is the same scenario with `integration_enabled` and",
+        "`state_support_enabled` off. A pattern holds when at least 80% of the seeds pass.",
+        "",
+        "| pattern | target | median | seeds passing | result |",
+        "|---|---|---|---|---|",
+    ]
+    for row in result.patterns.itertuples(index=False):
+        lines.append(
+            f"| {row.pattern} | {row.target} | {_num(row.median)} | {row.seeds_passing} | "
+            f"{'PASS' if row.passed else 'FAIL'} |"
+        )
+    lines += [
+        "",
+        "## How to reproduce",
+        "",
+        "```bash",
+        command,
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_validation(result: ValidationResult, out_dir: Path, command: str) -> list[Path]:
+    """Write ``validation.md`` and ``img/validation_*.png`` into ``out_dir``."""
+    from lithium_abm.experiments.runner import write_text_atomic
+
+    reference = load_reference_prices()
+    images = out_dir / IMAGE_DIR
+    written = [
+        plot_targets(result, images / TARGETS_FIGURE),
+        plot_price_band(result, reference, images / PRICE_FIGURE),
+    ]
+    text = report_markdown(result, reference, command)
+    written.append(write_text_atomic(out_dir / REPORT_FILE, text))
+    return written
