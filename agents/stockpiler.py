@@ -41,7 +41,9 @@ class Stockpiler(Firm):
         self.bought_t = 0.0
         self.sold_t = 0.0
         trigger = p["stockpile_buy_below_usd_t"]
-        if self.model.last_price["chemical"] > trigger or self.cash_usd <= 0.0:
+        last = self.model.last_price["chemical"]
+        # Never bid while releasing (a scenario may set the trigger above the release price).
+        if last > trigger or self._releasing() or self.cash_usd <= 0.0:
             return []
         room = p["stockpile_capacity_t"] - self.inventory_t
         affordable = self.cash_usd / trigger

@@ -158,9 +158,21 @@ def _open(browser, url: str, external: list[str]):
 
 
 def _charts(page) -> list[bytes]:
-    """The pixels of each chart as shown (image URLs are fresh blobs after every update)."""
-    images = page.locator("img")
-    return [images.nth(i).screenshot(animations="disabled") for i in range(images.count())]
+    """The pixels of each chart as shown (image URLs are fresh blobs after every update).
+
+    A chart replaced while it is being captured detaches its element; capture again then.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(10):
+        images = page.locator("img")
+        try:
+            return [images.nth(i).screenshot(animations="disabled") for i in range(images.count())]
+        except PlaywrightError:
+            if attempt == 9:
+                raise
+            page.wait_for_timeout(300)
+    raise AssertionError("unreachable")
 
 
 def _wait_for_new_charts(page, before: list[bytes]) -> list[bytes]:

@@ -183,6 +183,9 @@ def test_reserve_bids_below_its_trigger_within_budget_and_room(baseline_config):
     model.last_price["chemical"] = p["stockpile_release_above_usd_t"] + 5.0
     assert reserve.chemical_stock_t == 1000.0
     assert reserve.ask_usd_t(10.0) == p["stockpile_release_above_usd_t"]
+    # A trigger set above the release price must not make the reserve trade with itself.
+    p["stockpile_buy_below_usd_t"] = p["stockpile_release_above_usd_t"] + 10_000.0
+    assert reserve.purchase_plan() == []
 
 
 def test_reserve_in_a_run_buys_in_the_trough_and_keeps_the_books(baseline_config):
