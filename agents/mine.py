@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from lithium_abm.agents.base import Firm, Group
 from lithium_abm.model.behaviour import (
-    ask_price,
     expected_growth,
     expected_price,
+    seller_ask,
     stock_curtailment,
 )
 from lithium_abm.model.parameters import CHEMICAL_RESOURCES
@@ -256,20 +256,11 @@ class Mine(Firm):
     # --- stage: selling ------------------------------------------------------------------------
     def ask_usd_t(self, last_market_price: float) -> float:
         """Ask in market terms for all stock; floor at variable cash cost net of support."""
-        p = self.model.p
         own_floor = max(0.0, self.variable_cost_usd_t - self.support_usd_t())
         quality = self.model.quality_discount(self.resource)
         own_last = max(1.0, last_market_price - quality)
-        ask = ask_price(
-            own_last,
-            self.inventory_t,
-            self.monthly_capacity_t,
-            1.0,
-            own_floor,
-            p["ask_inventory_discount"],
-            p["ask_tightness_premium"],
-            p["distress_cover_months"],
-            p["distress_floor_share"],
+        ask = seller_ask(
+            self.model.p, own_last, self.inventory_t, self.monthly_capacity_t, own_floor
         )
         return ask + quality
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lithium_abm.agents.base import ChemicalSeller, Firm
-from lithium_abm.model.behaviour import annuity_factor, ask_price
+from lithium_abm.model.behaviour import annuity_factor, seller_ask
 
 if TYPE_CHECKING:
     from lithium_abm.model.lithium_model import LithiumModel
@@ -84,17 +84,8 @@ class Recycler(ChemicalSeller, Firm):
     # --- stage: selling chemical ---------------------------------------------------------------
     def ask_usd_t(self, last_price: float) -> float:
         p = self.model.p
-        return ask_price(
-            last_price,
-            self.chemical_t,
-            self.monthly_capacity_t * p["recovery_rate"],
-            1.0,
-            self.unit_cost_usd_t(),
-            p["ask_inventory_discount"],
-            p["ask_tightness_premium"],
-            p["distress_cover_months"],
-            p["distress_floor_share"],
-        )
+        flow = self.monthly_capacity_t * p["recovery_rate"]
+        return seller_ask(p, last_price, self.chemical_t, flow, self.unit_cost_usd_t())
 
     # --- stage: investment ---------------------------------------------------------------------
     def consider_expansion(self) -> None:

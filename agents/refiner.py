@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from lithium_abm.agents.base import ChemicalSeller, Firm, Group
 from lithium_abm.model.behaviour import (
     annuity_factor,
-    ask_price,
     bid_price,
+    seller_ask,
     stock_curtailment,
 )
 
@@ -114,17 +114,12 @@ class Refiner(ChemicalSeller, Firm):
 
     # --- stage: selling chemical ---------------------------------------------------------------
     def ask_usd_t(self, last_price: float) -> float:
-        p = self.model.p
-        return ask_price(
+        return seller_ask(
+            self.model.p,
             last_price,
             self.chemical_t,
             self.monthly_capacity_t,
-            1.0,
             self.unit_stock_cost_usd_t(),
-            p["ask_inventory_discount"],
-            p["ask_tightness_premium"],
-            p["distress_cover_months"],
-            p["distress_floor_share"],
         )
 
     # --- stage: investment ---------------------------------------------------------------------

@@ -59,6 +59,23 @@ def ask_price(
     return max(ask, cost_floor_usd_t * floor_weight, 1.0)
 
 
+def seller_ask(
+    params: dict, last_price: float, stock_t: float, monthly_flow_t: float, floor_usd_t: float
+) -> float:
+    """``ask_price`` with the sellers' common parameters (target cover: one month of flow)."""
+    return ask_price(
+        last_price,
+        stock_t,
+        monthly_flow_t,
+        1.0,
+        floor_usd_t,
+        params["ask_inventory_discount"],
+        params["ask_tightness_premium"],
+        params["distress_cover_months"],
+        params["distress_floor_share"],
+    )
+
+
 def bid_price(
     last_price: float, inventory_gap_ratio: float, urgency: float, ceiling_usd_t: float
 ) -> float:

@@ -599,7 +599,9 @@ class LithiumModel(mesa.Model):
 
     def _recycle(self) -> None:
         """Retired batteries are collected, as far as recyclers have room, and processed."""
-        self.retired_t = retirements_t(np.asarray(self._in_use_t), self._retirement_pmf)
+        self.retired_t = retirements_t(
+            np.asarray(self._in_use_t[-len(self._retirement_pmf) :]), self._retirement_pmf
+        )
         self.collected_t = 0.0
         if not self.recyclers:
             return
