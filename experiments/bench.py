@@ -57,7 +57,7 @@ def time_model(config: ModelConfig, seed: int = 1) -> dict[str, float]:
     from lithium_abm.model.lithium_model import LithiumModel
 
     t0, c0 = time.perf_counter(), time.process_time()
-    model = LithiumModel(config, seed=seed)
+    model = LithiumModel.from_config(config, seed)
     t1, c1 = time.perf_counter(), time.process_time()
     model.run()
     t2, c2 = time.perf_counter(), time.process_time()

@@ -60,7 +60,7 @@ class RunResult:
 def run_model(config: ModelConfig, seed: int) -> RunResult:
     """Build and run one model; the wall time covers construction and all months."""
     started = time.perf_counter()
-    model = LithiumModel(config, seed=seed).run()
+    model = LithiumModel.from_config(config, seed).run()
     wall = time.perf_counter() - started
     checks = {
         "money_imbalance_usd": float(model.ledger.imbalance()),

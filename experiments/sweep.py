@@ -151,7 +151,7 @@ def simulate(config: ModelConfig, seed: int) -> pd.DataFrame:
     """
     from lithium_abm.model.lithium_model import LithiumModel
 
-    return LithiumModel(config, seed=int(seed), record_agents=False).run().model_frame()
+    return LithiumModel.from_config(config, int(seed), record_agents=False).run().model_frame()
 
 
 def _error_text(exc: Exception) -> str:

@@ -125,6 +125,13 @@ class LithiumModel(mesa.Model):
             self.schedule_event(self._china_discovery, at=china_2025 + 0.5)
         self.recorder = Recorder(self, record_agents=record_agents)
 
+    @classmethod
+    def from_config(
+        cls, config: ModelConfig, seed: int, *, record_agents: bool = True
+    ) -> LithiumModel:
+        """The model of a validated configuration and a seed: what every run path builds."""
+        return cls(config, seed=seed, record_agents=record_agents)
+
     # --- population ----------------------------------------------------------------------------
     def _group(self, name: str) -> Group | None:
         if not name:
