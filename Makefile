@@ -18,10 +18,13 @@ help: ## List the targets
 
 venv: $(STAMP) ## Create the venv (Python >= 3.12) and install the project with dev extras
 
-# Rebuilt only when pyproject.toml changes. An existing venv is reused if its
+# Rebuilt only when pyproject.toml or constraints.txt changes. constraints.txt pins every
+# dependency to the versions the golden files (tests/golden/) were written with: numpy's
+# summation order differs between releases in the last bit, and the golden test is exact.
+# An existing venv is reused if its
 # Python is new enough, otherwise it is recreated with the interpreter that
 # scripts/find-python.sh picks ($$PYTHON, PATH, then pyenv versions).
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@set -e; \
 	if [ -x "$(PY)" ] && "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "Reusing $(VENV) ($$("$(PY)" --version 2>&1))"; \
@@ -33,7 +36,7 @@ $(STAMP): pyproject.toml
 	fi
 	@echo "Installing lithium-abm[dev] into $(VENV)"
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[dev]'
+	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 run: venv ## Run the baseline scenario (seed 1) into results/baseline
