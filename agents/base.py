@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
 
 OWNER_KINDS = ("independent", "integrated", "state")
 
@@ -32,58 +32,95 @@ class Group:
         return max(b.margin_usd_t for b in self.battery_makers)
 
 
-class Firm(mesa.Agent):
-    """An economic actor with a ledger account in the model."""
+class WorldAgent(mesa.Agent):
+    """A Mesa agent that sees only the narrow ``World`` (never the model class)."""
+
+    world: World
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world.host)
+        self.world = world
+
+
+class Firm(WorldAgent):
+    """An economic actor with a ledger account."""
 
     agent_type = "firm"
-    model: LithiumModel
 
     def __init__(
         self,
-        model: LithiumModel,
+        world: World,
         name: str,
         region: str,
         owner_kind: str = "independent",
         group: Group | None = None,
         cash_usd: float = 0.0,
     ) -> None:
-        super().__init__(model)
+        super().__init__(world)
         if owner_kind not in OWNER_KINDS:
             raise ValueError(f"owner_kind must be one of {OWNER_KINDS}, got {owner_kind!r}")
         self.name = name
         self.region = region
         self.owner_kind = owner_kind
         self.group = group
-        self.account = model.ledger.open(f"{self.agent_type}:{name}")
+        self._ledger = world.ledger
+        self.account = world.ledger.open(f"{self.agent_type}:{name}")
         if cash_usd > 0:
-            model.ledger.pay(model.capital_account, self.account, cash_usd, "equity")
+            world.ledger.pay(world.capital_account, self.account, cash_usd, "equity")
 
     @property
     def cash_usd(self) -> float:
-        return self.model.ledger.balances[self.account]
+        return self._ledger.balances[self.account]
 
     def pay(self, payee: int, amount_usd: float, kind: str) -> None:
-        self.model.ledger.pay(self.account, payee, amount_usd, kind)
+        self._ledger.pay(self.account, payee, amount_usd, kind)
 
     @property
     def supported(self) -> bool:
         """True when this firm's decisions weigh more than its own cash (group or state)."""
-        p = self.model.p
+        policy = self.world.params.policy
         if self.owner_kind == "integrated":
-            return bool(p["integration_enabled"])
+            return bool(policy.integration_enabled)
         if self.owner_kind == "state":
-            return bool(p["state_support_enabled"])
+            return bool(policy.state_support_enabled)
         return False
+
+
+class PlanBuyer:
+    """A buyer whose month is a purchase plan of (price, quantity) bids (the ``Buyer`` protocol).
+
+    Captive supply covers the most urgent part of the plan first, so what is left to bid for
+    is taken from the cheapest bids upwards.
+    """
+
+    _plan: list[tuple[float, float]]
+
+    def purchase_plan(self) -> list[tuple[float, float]]:
+        raise NotImplementedError
+
+    def wanted_t(self) -> float:
+        self._plan = plan = self.purchase_plan()
+        return sum(q for _, q in plan)
+
+    def bids(self, remaining_t: float) -> list[tuple[float, float]]:
+        bids = []
+        remaining = remaining_t
+        for price, quantity in reversed(self._plan):
+            take = min(quantity, remaining)
+            if take > 1e-9:
+                bids.append((price, take))
+            remaining -= take
+        return bids
 
 
 class ChemicalSeller:
     """A holder of battery-grade chemical for sale at its average cost (refiners, recyclers).
 
-    The chemical market needs only ``region``, ``chemical_stock_t``, ``ask_usd_t`` and
-    ``deliver`` from a seller; this mixin keeps the stock and its cost and settles deliveries.
+    A seller in any market offers ``stock_for_sale_t`` at ``ask_usd_t`` and hands over with
+    ``deliver`` (the ``Seller`` protocol); this mixin keeps the stock and its cost.
     """
 
-    model: LithiumModel
+    world: World
     account: int
 
     def init_chemical_stock(self) -> None:
@@ -93,8 +130,10 @@ class ChemicalSeller:
         self.revenue_usd = 0.0
 
     @property
-    def chemical_stock_t(self) -> float:
+    def stock_for_sale_t(self) -> float:
         return self.chemical_t
+
+    chemical_stock_t = stock_for_sale_t
 
     def unit_stock_cost_usd_t(self) -> float:
         return self.chemical_cost_usd / self.chemical_t if self.chemical_t > 0 else 0.0
@@ -109,6 +148,6 @@ class ChemicalSeller:
         if abs(self.chemical_t) < 1e-9:
             self.chemical_t = 0.0
         value = quantity_t * price_usd_t
-        self.model.ledger.pay(buyer_account, self.account, value, "sales_chemical")
+        self.world.ledger.pay(buyer_account, self.account, value, "sales_chemical")
         self.sold_t += quantity_t
         self.revenue_usd += value

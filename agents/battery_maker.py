@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lithium_abm.agents.base import Firm, Group
+from lithium_abm.agents.base import Firm, Group, PlanBuyer
+from lithium_abm.agents.intents import CaptiveMine
 from lithium_abm.model.behaviour import bid_price, expected_growth
 
 if TYPE_CHECKING:
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
 
 
-class BatteryMaker(Firm):
+class BatteryMaker(PlanBuyer, Firm):
     """A cell maker facing a share of world battery demand."""
 
     agent_type = "battery_maker"
 
     def __init__(
         self,
-        model: LithiumModel,
+        world: World,
         name: str,
         region: str,
         demand_share: float,
@@ -32,7 +33,8 @@ class BatteryMaker(Firm):
         group: Group | None = None,
         cash_usd: float = 0.0,
     ) -> None:
-        super().__init__(model, name, region, owner_kind, group, cash_usd)
+        super().__init__(world, name, region, owner_kind, group, cash_usd)
+        self.p = world.params.battery_maker
         self.demand_share = float(demand_share)
         self.need_t = 0.0
         self.inventory_t = 0.0
@@ -44,7 +46,7 @@ class BatteryMaker(Firm):
         self.target_inventory_t = 0.0
         # Makers differ in how much lithium cost their products bear (LFP vs NCM, premium
         # vs mass market); drawn once, so the top of the demand curve is a slope, not a wall.
-        self.ceiling_factor = float(model.rng.uniform(0.6, 1.4))
+        self.ceiling_factor = float(world.rng.uniform(0.6, 1.4))
         self.state = "active"
 
     # --- stage: demand -------------------------------------------------------------------------
@@ -55,38 +57,38 @@ class BatteryMaker(Firm):
     # --- stage: procurement --------------------------------------------------------------------
     def target_cover_months(self) -> float:
         """Cover target: hoard when prices are expected to rise, destock when to fall."""
-        model = self.model
-        p = model.p
-        growth = expected_growth(model.recent_price("chemical"), model.slow_price("chemical"))
-        factor = 1.0 + p["hoarding_sensitivity"] * growth
-        top = p["max_cover_multiple"]
-        return p["inventory_cover_months"] * max(1.0 / top, min(top, factor))
+        world = self.world
+        p = self.p
+        growth = expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
+        factor = 1.0 + p.hoarding_sensitivity * growth
+        top = p.max_cover_multiple
+        return p.inventory_cover_months * max(1.0 / top, min(top, factor))
 
     def bid_ceiling_usd_t(self) -> float:
-        p = self.model.p
-        intensity_t_kwh = p["li_intensity_kg_kwh"] / 1000.0
-        years_since_2020 = self.model.year_fraction() - 2020.0
-        battery_price = p["battery_price_usd_kwh"] * (1.0 - p["battery_price_decline"]) ** (
+        p = self.p
+        intensity_t_kwh = p.li_intensity_kg_kwh / 1000.0
+        years_since_2020 = self.world.year_fraction() - 2020.0
+        battery_price = p.battery_price_usd_kwh * (1.0 - p.battery_price_decline) ** (
             years_since_2020
         )
-        return self.ceiling_factor * p["max_lithium_cost_share"] * battery_price / intensity_t_kwh
+        return self.ceiling_factor * p.max_lithium_cost_share * battery_price / intensity_t_kwh
 
     def purchase_plan(self) -> list[tuple[float, float]]:
         """Bids as (price, quantity): the month's shortfall urgently, restocking at the margin."""
-        p = self.model.p
+        p = self.p
         self.target_inventory_t = self.target_cover_months() * self.need_t
         gap = self.target_inventory_t - self.inventory_t
-        wanted = max(0.0, self.need_t + gap / p["restock_months"])
+        wanted = max(0.0, self.need_t + gap / p.restock_months)
         if wanted <= 0.0:
             return []
         gap_ratio = gap / max(self.target_inventory_t, 1e-9)
-        last = self.model.last_price["chemical"]
+        last = self.world.last_price["chemical"]
         ceiling = self.bid_ceiling_usd_t()
-        price = bid_price(last, gap_ratio, p["bid_urgency"], ceiling)
+        price = bid_price(last, gap_ratio, p.bid_urgency, ceiling)
         urgent = min(wanted, max(0.0, self.need_t - self.inventory_t))
         bids = []
         if urgent > 0.0:
-            bids.append((min(ceiling, price * (1.0 + p["bid_urgency"])), urgent))
+            bids.append((min(ceiling, price * (1.0 + p.bid_urgency)), urgent))
         if wanted - urgent > 0.0:
             bids.append((price, wanted - urgent))
         return bids
@@ -99,8 +101,8 @@ class BatteryMaker(Firm):
     # --- stage: production ---------------------------------------------------------------------
     def make_batteries(self) -> None:
         """Consume chemical for this month's orders and earn the downstream margin."""
-        model = self.model
-        p = model.p
+        world = self.world
+        p = self.p
         used = min(self.need_t, self.inventory_t)
         self.unmet_t = self.need_t - used
         self.consumed_t = used
@@ -112,11 +114,11 @@ class BatteryMaker(Firm):
         if self.inventory_t < 1e-9:
             self.inventory_t = 0.0
             self.inventory_cost_usd = 0.0
-        intensity_t_kwh = p["li_intensity_kg_kwh"] / 1000.0
-        margin_t = p["downstream_margin_usd_kwh"] / intensity_t_kwh
+        intensity_t_kwh = p.li_intensity_kg_kwh / 1000.0
+        margin_t = p.downstream_margin_usd_kwh / intensity_t_kwh
         # Battery prices pass lithium costs through with a lag (12-month average price).
-        revenue = used * (model.slow_price("chemical") + margin_t)
-        model.ledger.pay(model.households_account, self.account, revenue, "battery_sales")
+        revenue = used * (world.slow_price("chemical") + margin_t)
+        world.ledger.pay(world.households_account, self.account, revenue, "battery_sales")
         realised = revenue / used - unit_cost
         self.margin_usd_t += 0.2 * (realised - self.margin_usd_t)
 
@@ -126,19 +128,19 @@ class BatteryMaker(Firm):
             return 0.0
         return sum(m.capacity_tpa for m in self.group.mines if m.state != "closed")
 
-    def consider_upstream(self) -> None:
+    def consider_upstream(self) -> CaptiveMine | None:
         """Integrated makers develop captive mines while own feed is short of their target."""
-        model = self.model
-        p = model.p
+        world = self.world
+        p = self.p
         if self.owner_kind != "integrated" or not self.supported or self.group is None:
-            return
+            return None
         annual_need = self.need_t * 12.0
-        if self.own_feed_tpa() >= p["integrated_feed_target"] * annual_need:
-            return
+        if self.own_feed_tpa() >= p.integrated_feed_target * annual_need:
+            return None
         if self.cash_usd <= 0.0:
-            return
+            return None
         # Secure feed when lithium is dear relative to the downstream margin it erodes.
-        dear = model.smoothed_price("chemical") > p["reference_price_usd_t"]
-        if not dear or model.rng.random() >= p["invest_intensity"] * 2.0:
-            return
-        model.develop_captive_mine(self)
+        dear = world.smoothed_price("chemical") > p.reference_price_usd_t
+        if not dear or world.rng.random() >= p.invest_intensity * 2.0:
+            return None
+        return CaptiveMine(self)

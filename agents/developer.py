@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import mesa
-
+from lithium_abm.agents.base import WorldAgent
+from lithium_abm.agents.intents import MineProject
 from lithium_abm.model.behaviour import annuity_factor, expected_growth, expected_price
 
 if TYPE_CHECKING:
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
 
 
 @dataclass
@@ -28,22 +28,25 @@ class Deposit:
     cost_usd_t: float
 
 
-class Developer(mesa.Agent):
+class Developer(WorldAgent):
     """Project developer for one region and resource."""
 
     agent_type = "developer"
-    model: LithiumModel
 
     def __init__(
         self,
-        model: LithiumModel,
+        world: World,
         region: str,
         resource: str,
         deposits: list[Deposit],
         typical_size_tpa: float = 0.0,
         cost_range_usd_t: tuple[float, float] = (0.0, 0.0),
     ) -> None:
-        super().__init__(model)
+        super().__init__(world)
+        self.p = world.params.investment
+        resource_params = world.params.resources[resource]
+        self.lead_time_months = int(resource_params.lead_time_months)
+        self.capex_usd_tpa = float(resource_params.capex_usd_tpa)
         self.region = region
         self.resource = resource
         self.name = f"developer_{region}_{resource}"
@@ -56,14 +59,6 @@ class Developer(mesa.Agent):
         self.owner_kind = "independent"
         self.state = "active"
         self.output_t = 0.0
-
-    @property
-    def lead_time_months(self) -> int:
-        return int(self.model.p[f"lead_time_months_{self.resource}"])
-
-    @property
-    def capex_usd_tpa(self) -> float:
-        return float(self.model.p[f"capex_usd_tpa_{self.resource}"])
 
     def hold_back(self, share: float) -> None:
         """The state reserves every deposit whose rank falls in ``share`` (orefield reserves)."""
@@ -86,7 +81,7 @@ class Developer(mesa.Agent):
         """New deposits found by exploration, drawn like the scenario's resource base."""
         if count <= 0 or self.typical_size_tpa <= 0.0:
             return
-        rng = self.model.rng
+        rng = self.world.rng
         low, high = self.cost_range_usd_t
         size = self.typical_size_tpa if size_tpa is None else size_tpa
         for _ in range(count):
@@ -101,34 +96,34 @@ class Developer(mesa.Agent):
 
     def expected_margin_usd_t(self, deposit: Deposit, trend_weight: float) -> float:
         """Expected chemical-equivalent margin at the time the mine would start producing."""
-        model = self.model
-        growth = expected_growth(model.recent_price("chemical"), model.slow_price("chemical"))
+        world = self.world
+        growth = expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
         outlook = expected_price(
-            model.smoothed_price("chemical"), growth, trend_weight, self.lead_time_months
+            world.smoothed_price("chemical"), growth, trend_weight, self.lead_time_months
         )
-        weight = model.p["anchor_weight"]
-        outlook = weight * model.p["long_run_price_usd_t"] + (1.0 - weight) * outlook
+        weight = self.p.anchor_weight
+        outlook = weight * self.p.long_run_price_usd_t + (1.0 - weight) * outlook
         # Royalties are paid on the mine's own product: concentrate is worth the chemical
         # outlook less conversion.
-        product_value = outlook - model.conversion_cost_for(self.resource)
-        revenue = product_value * (1.0 - model.royalty_rate(self.region))
-        return (revenue - deposit.cost_usd_t) * (1.0 - model.state_profit_share(self.region))
+        product_value = outlook - world.conversion_cost_for(self.resource)
+        revenue = product_value * (1.0 - world.royalty_rate(self.region))
+        return (revenue - deposit.cost_usd_t) * (1.0 - world.state_profit_share(self.region))
 
-    def consider(self) -> None:
+    def consider(self) -> MineProject | None:
         """Start a project on the cheapest deposit if it clears the hurdle, within the pipeline."""
-        model = self.model
-        p = model.p
+        world = self.world
+        p = self.p
         if not self.deposits:
-            return
+            return None
         deposit = self.deposits[0]
-        installed, pipeline = model.capacity_and_pipeline(self.region, self.resource)
-        if pipeline + deposit.capacity_tpa > p["pipeline_limit"] * max(
+        installed, pipeline = world.capacity_and_pipeline(self.region, self.resource)
+        if pipeline + deposit.capacity_tpa > p.pipeline_limit * max(
             installed, 2.0 * deposit.capacity_tpa
         ):
-            return
-        charge = self.capex_usd_tpa * annuity_factor(p["hurdle_rate"], p["project_life_years"])
-        excess = self.expected_margin_usd_t(deposit, p["trend_weight"]) / charge - 1.0
-        if excess <= 0.0 or model.rng.random() >= min(1.0, p["invest_intensity"] * excess):
-            return
+            return None
+        charge = self.capex_usd_tpa * annuity_factor(p.hurdle_rate, p.project_life_years)
+        excess = self.expected_margin_usd_t(deposit, p.trend_weight) / charge - 1.0
+        if excess <= 0.0 or world.rng.random() >= min(1.0, p.invest_intensity * excess):
+            return None
         self.take_deposit()
-        model.start_mine_project(self, deposit, owner_kind="independent", group=None)
+        return MineProject(self, deposit)

@@ -1,56 +1,99 @@
-"""Governments: collect royalties, tariffs and fines; China also pursues self-sufficiency.
+"""Governments: one per jurisdiction, holding the policy instruments its row of the table gives.
 
-A government reviews its policy on its own calendar (a recurring Mesa event), from what it
+A government reviews its policy on its own calendar (a recurring Mesa event) from what it
 observes: the domestic share of its chemical industry's feed and the losses of its state-backed
-mines. Its instruments are a production subsidy, cheap power, pressure against closure, equity
-stakes in domestic projects, environmental inspection with fines, and import tariffs.
+mines. The instruments (``model/policy/instruments.py``) do the rest through their hooks; this
+class only observes, keeps the support budget and passes each hook on to its instruments.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lithium_abm.agents.base import Firm
+from lithium_abm.model.policy.instrument import Instrument
 
 if TYPE_CHECKING:
-    from lithium_abm.agents.mine import Mine
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
+    from lithium_abm.model.markets.orders import Trades
+
+COUNTRY_NAMES = {"CN": "China", "AU": "Australia", "CL": "Chile", "AR": "Argentina", "US": "US"}
 
 
 class Government(Firm):
-    """One jurisdiction's state."""
+    """One jurisdiction's state and its instruments."""
 
     agent_type = "government"
 
     def __init__(
         self,
-        model: LithiumModel,
+        world: World,
         region: str,
-        royalty: float,
-        tariff: float,
+        instruments: list[Instrument],
         self_sufficiency_target: float = 0.0,
         budget_usd_yr: float = 0.0,
-        enforcement: float = 1.0,
     ) -> None:
-        super().__init__(model, f"government_{region}", region, "state", None, 0.0)
-        self.royalty = royalty
-        self.tariff = tariff
+        super().__init__(world, f"government_{region}", region, "state", None, 0.0)
+        self.country = COUNTRY_NAMES.get(region, region)
+        self.instruments = sorted(instruments, key=lambda i: i.order)
+        self._by_name = {i.name: i for i in self.instruments}
         self.self_sufficiency_target = self_sufficiency_target
         self.budget_usd_yr = budget_usd_yr
-        self.base_enforcement = enforcement
-        self.enforcement = enforcement
-        self.subsidy_rate_usd_t = 0.0
-        self.pressure = 0.0
         self.spent_this_year_usd = 0.0
         self.self_sufficiency = 0.0
+        self.state_losses = 0.0
         self.incidents = 0
         self.state = "active"
         self.output_t = 0.0
+        self._support_enabled = world.params.policy.state_support_enabled
+        self._sale_hooks = self._hooked("at_sale")
+        self._purchase_hooks = self._hooked("at_purchase")
+        self._settlement_hooks = self._hooked("at_mine_settlement")
+        self._support = [
+            i for i in self.instruments if i.name in ("production_subsidy", "cheap_power")
+        ]
 
+    def _hooked(self, hook: str) -> list[Instrument]:
+        """Instruments that override ``hook`` (the others would only cost a call)."""
+        return [
+            i for i in self.instruments if getattr(type(i), hook) is not getattr(Instrument, hook)
+        ]
+
+    def instrument(self, name: str) -> Instrument | None:
+        return self._by_name.get(name)
+
+    # --- what other code reads ----------------------------------------------------------------
     @property
     def active_policy(self) -> bool:
-        return self.self_sufficiency_target > 0.0 and bool(self.model.p["state_support_enabled"])
+        return self.self_sufficiency_target > 0.0 and bool(self._support_enabled)
 
+    def level(self, name: str, attribute: str = "level", default: float = 0.0) -> float:
+        """An instrument's setting (``default`` when this government does not hold it)."""
+        inst = self._by_name.get(name)
+        return float(getattr(inst, attribute)) if inst is not None else default
+
+    royalty = property(lambda self: self.level("royalty"))
+    tariff = property(lambda self: self.level("tariff"))
+    profit_share = property(lambda self: self.level("state_profit_share"))
+    technology_control = property(lambda self: self.level("technology_export_control"))
+    equity_share = property(lambda self: self.level("equity_stakes"))
+    subsidy_rate_usd_t = property(lambda self: self.level("production_subsidy", "rate_usd_t"))
+    pressure = property(lambda self: self.level("closure_pressure", "pressure"))
+    enforcement = property(lambda self: self.level("inspections", "enforcement", 1.0))
+
+    def support_usd_t(self, mine: Any) -> float:
+        """Per-tonne support a state-backed mine's decisions count on."""
+        total = 0.0
+        for inst in self._support:
+            total += inst.support_usd_t(self, mine)
+        return total
+
+    def loss_tolerance(self) -> float:
+        """Multiplier on a state mine's care-and-maintenance threshold (political pressure)."""
+        inst: Any = self._by_name.get("closure_pressure")
+        return inst.loss_tolerance() if inst is not None else 1.0
+
+    # --- the budget ---------------------------------------------------------------------------
     def budget_left_usd(self) -> float:
         return max(0.0, self.budget_usd_yr - self.spent_this_year_usd)
 
@@ -63,53 +106,48 @@ class Government(Firm):
         amount = min(amount_usd, self.budget_left_usd())
         if amount <= 0.0:
             return 0.0
-        treasury = self.model.treasury_account
-        self.model.ledger.pay(treasury, self.account, amount, "budget")
+        self.world.ledger.pay(self.world.treasury_account, self.account, amount, "budget")
         self.pay(payee, amount, kind)
         self.spent_this_year_usd += amount
         return amount
 
-    def pay_subsidy(self, mine: Mine, output_t: float) -> None:
-        if self.subsidy_rate_usd_t > 0.0 and self.active_policy:
-            self.spend(mine.account, self.subsidy_rate_usd_t * output_t, "subsidy")
+    # --- hooks the stages call ------------------------------------------------------------------
+    def at_sale(self, seller: Any, value_usd: float) -> None:
+        for inst in self._sale_hooks:
+            inst.at_sale(self, seller, value_usd)
 
-    def pay_cheap_power(self, mine: Mine, output_t: float) -> None:
-        """Cheap power is paid for: the state covers the discount on the mine's power bill."""
-        power_usd_t = (
-            mine.variable_cost_usd_t * mine.energy_share * self.model.p["cheap_power_discount"]
-        )
-        if power_usd_t > 0.0:
-            self.spend(mine.account, power_usd_t * output_t, "cheap_power")
+    def at_purchase(self, buyer: Any, fill_t: float, price_usd_t: float, imported: float) -> None:
+        for inst in self._purchase_hooks:
+            inst.at_purchase(self, buyer, fill_t, price_usd_t, imported)
+
+    def at_market_settlement(self, product: str, trades: Trades) -> None:
+        for inst in self.instruments:
+            inst.at_market_settlement(self, product, trades)
+
+    def at_mine_settlement(self, mine: Any, unit_cost_usd_t: float) -> None:
+        for inst in self._settlement_hooks:
+            inst.at_mine_settlement(self, mine, unit_cost_usd_t)
+
+    def inspect(self, mine: Any, waste_t: float) -> None:
+        inst: Any = self._by_name.get("inspections")
+        if inst is not None:
+            inst.inspect(self, mine, waste_t)
 
     def record_incident(self) -> None:
-        """A pollution incident raises enforcement for a while (seeds: thallium in wastewater)."""
+        """A pollution incident or violation; enforcement tightens (seeds: thallium)."""
         self.incidents += 1
-        self.enforcement += 0.1 * self.base_enforcement
+        inst: Any = self._by_name.get("inspections")
+        if inst is not None:
+            inst.record_incident()
 
     # --- policy review (recurring event) -------------------------------------------------------
     def review(self) -> None:
-        """Adjust subsidy and pressure from observed self-sufficiency and domestic losses."""
-        model = self.model
-        p = model.p
-        self.enforcement += 0.25 * (self.base_enforcement - self.enforcement)
-        self.self_sufficiency = model.domestic_feed_share(self.region)
-        if self.shortfall() > p["orefield_release_shortfall"]:
-            model.release_orefield_reserves(self.region)
-        if not self.active_policy:
-            self.subsidy_rate_usd_t = 0.0
-            self.pressure = 0.0
-            return
-        shortfall = self.shortfall()
-        losses = model.state_mine_loss_share(self.region)
-        if shortfall > 0.0 and losses > 0.2:
-            self.subsidy_rate_usd_t = min(
-                p["max_subsidy_usd_t"], self.subsidy_rate_usd_t + p["subsidy_step_usd_t"]
-            )
-        elif losses < 0.05:
-            self.subsidy_rate_usd_t = max(0.0, self.subsidy_rate_usd_t - p["subsidy_step_usd_t"])
-        # Standing pressure against closure grows with the self-sufficiency gap; losses at
-        # state-backed mines (jobs, tax) add to it.
-        self.pressure = min(1.0, 2.0 * shortfall + (0.25 if losses > 0.2 else 0.0))
+        """Observe self-sufficiency and state mines' losses, then let each instrument adjust."""
+        world = self.world
+        self.self_sufficiency = world.domestic_feed_share(self.region)
+        self.state_losses = world.state_mine_loss_share(self.region)
+        for inst in self.instruments:
+            inst.at_review(self, world)
 
     def shortfall(self) -> float:
         """Relative gap between self-sufficiency target and what it observes (0 when met)."""
@@ -119,13 +157,13 @@ class Government(Firm):
         return max(0.0, gap / self.self_sufficiency_target)
 
     # --- investment ----------------------------------------------------------------------------
-    def consider_stakes(self) -> None:
-        """Co-invest in domestic projects while self-sufficiency is short of target."""
-        model = self.model
+    def consider_stakes(self) -> bool:
+        """Whether to co-invest in a domestic project this month (the stage finds one)."""
+        if "equity_stakes" not in self._by_name:
+            return False
         if not self.active_policy or self.self_sufficiency >= self.self_sufficiency_target:
-            return
+            return False
         if self.budget_left_usd() <= 0.0:
-            return
-        if model.rng.random() >= model.p["state_invest_rate"] * self.shortfall():
-            return
-        model.develop_state_mine(self)
+            return False
+        policy = self.world.params.investment
+        return bool(self.world.rng.random() < policy.state_invest_rate * self.shortfall())

@@ -23,7 +23,7 @@ from lithium_abm.model.behaviour import (
 from lithium_abm.model.parameters import CHEMICAL_RESOURCES
 
 if TYPE_CHECKING:
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
 
 CONSTRUCTION = "construction"
 RAMP_UP = "ramp_up"
@@ -41,7 +41,7 @@ class Mine(Firm):
 
     def __init__(
         self,
-        model: LithiumModel,
+        world: World,
         name: str,
         resource: str,
         region: str,
@@ -53,21 +53,25 @@ class Mine(Firm):
         months_to_output: int = 0,
         cash_usd: float = 0.0,
     ) -> None:
-        super().__init__(model, name, region, owner_kind, group, cash_usd)
-        p = model.p
+        super().__init__(world, name, region, owner_kind, group, cash_usd)
+        self.p = p = world.params.mine
+        self._ask = world.params.ask
+        rp = world.params.resources[resource]
         if state not in MINE_STATES:
             raise ValueError(f"mine state must be one of {MINE_STATES}, got {state!r}")
         self.resource = resource
         self.product = "chemical" if resource in CHEMICAL_RESOURCES else "concentrate"
+        self._sales_kind = "sales_" + self.product
         # Governments are built before any mine and never change: look this one up once.
-        self.government = model.government_of(region)
+        self.government = world.government_of(region)
         self.capacity_tpa = float(capacity_tpa)
         self.cost_usd_t = float(cost_usd_t)
-        self.fixed_cost_usd_month = p["fixed_cost_share"] * cost_usd_t * capacity_tpa / 12.0
-        self.variable_cost_usd_t = (1.0 - p["fixed_cost_share"]) * cost_usd_t
-        self.energy_share = p[f"energy_share_{resource}"]
-        self.waste_t_per_t = p[f"waste_t_per_t_{resource}"]
-        self.ramp_months = int(p[f"ramp_months_{resource}"])
+        self.fixed_cost_usd_month = p.fixed_cost_share * cost_usd_t * capacity_tpa / 12.0
+        self.variable_cost_usd_t = (1.0 - p.fixed_cost_share) * cost_usd_t
+        self.energy_share = rp.energy_share
+        self.waste_t_per_t = rp.waste_t_per_t
+        self.ramp_months = int(rp.ramp_months)
+        self.conversion_cost_usd_t = rp.conversion_cost_usd_t
         self.state = state
         self.ramp_progress = 0
         self.inventory_t = 0.0
@@ -88,7 +92,7 @@ class Mine(Firm):
         self.incidents = 0
         self.judged_unit_cost_usd_t = math.nan
         if state == CONSTRUCTION:
-            model.schedule_event(self.commission, at=model.event_time(max(1, months_to_output)))
+            world.schedule(self.commission, max(1, months_to_output))
 
     # --- life cycle events (scheduled on the mine's own calendar) ------------------------------
     def commission(self) -> None:
@@ -123,18 +127,18 @@ class Mine(Firm):
         return self.capacity_tpa / 12.0
 
     @property
-    def chemical_stock_t(self) -> float:
-        """Chemical held for sale: a brine operation's stock; hard-rock mines hold none."""
-        return self.inventory_t if self.product == "chemical" else 0.0
+    def stock_for_sale_t(self) -> float:
+        """What it offers in its product's market (the ``Seller`` protocol): all its stock."""
+        return self.inventory_t
 
     def compliance_usd_t(self) -> float:
         gov = self.government
         enforcement = gov.enforcement if gov is not None else 1.0
-        return self.waste_t_per_t * self.model.p["compliance_usd_per_t_waste"] * enforcement
+        return self.waste_t_per_t * self.p.compliance_usd_per_t_waste * enforcement
 
     def unit_cash_cost_usd_t(self) -> float:
         """Cash cost per tonne at nameplate, with the mine's own savings but before any subsidy."""
-        energy_saving = self.model.p["night_power_discount"] if self.night_shift else 0.0
+        energy_saving = self.p.night_power_discount if self.night_shift else 0.0
         variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
         return (
             variable
@@ -149,25 +153,24 @@ class Mine(Firm):
         gov = self.government
         if gov is None:
             return 0.0
-        power = self.variable_cost_usd_t * self.energy_share * self.model.p["cheap_power_discount"]
-        return gov.subsidy_rate_usd_t + power
+        return gov.support_usd_t(self)
 
     def cost_chem_equiv_usd_t(self) -> float:
         """Cash cost on a battery-grade chemical basis, comparable across resources."""
-        return self.unit_cash_cost_usd_t() + self.model.conversion_cost_for(self.resource)
+        return self.unit_cash_cost_usd_t() + self.conversion_cost_usd_t
 
     # --- prices --------------------------------------------------------------------------------
     def market_price_usd_t(self) -> float:
         """Price this mine's product fetches in the market this month (its realised netback)."""
-        return self.model.product_price(self.resource)
+        return self.world.product_price(self.resource)
 
     def decision_price_usd_t(self, market_price: float) -> float:
         """The price whose margin this mine's owner weighs: own, group or state view."""
         if self.owner_kind == "integrated" and self.supported and self.group is not None:
-            p = self.model.p
+            p = self.p
             return (
-                market_price * (1.0 + p["feed_security_premium"])
-                + p["group_margin_weight"] * self.group.downstream_margin_usd_t()
+                market_price * (1.0 + p.feed_security_premium)
+                + p.group_margin_weight * self.group.downstream_margin_usd_t()
             )
         return market_price + self.support_usd_t()
 
@@ -176,7 +179,7 @@ class Mine(Firm):
         if self.owner_kind == "state" and self.supported:
             gov = self.government
             if gov is not None:
-                return 1.0 + gov.pressure * self.model.p["closure_pressure_max"]
+                return gov.loss_tolerance()
         return 1.0
 
     # --- stage: production ---------------------------------------------------------------------
@@ -201,38 +204,20 @@ class Mine(Firm):
         output = (
             self.monthly_capacity_t
             * utilisation
-            * stock_curtailment(
-                self.inventory_t, self.monthly_capacity_t, self.model.p["max_stock_months"]
-            )
+            * stock_curtailment(self.inventory_t, self.monthly_capacity_t, self.p.max_stock_months)
         )
         self.output_t = output
         self.inventory_t += output
-        model = self.model
+        world = self.world
         self.ran_night_shift = self.night_shift  # _decide may switch it for next month
-        energy_saving = model.p["night_power_discount"] if self.night_shift else 0.0
+        energy_saving = self.p.night_power_discount if self.night_shift else 0.0
         variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
-        self.pay(model.suppliers_account, output * variable, "operating_cost")
+        self.pay(world.suppliers_account, output * variable, "operating_cost")
         waste_t = output * self.waste_t_per_t
-        self.pay(model.suppliers_account, output * self.compliance_usd_t(), "compliance_cost")
-        self._environmental_inspection(waste_t)
+        self.pay(world.suppliers_account, output * self.compliance_usd_t(), "compliance_cost")
+        if self.government is not None:
+            self.government.inspect(self, waste_t)
         self._pollution_incident()
-
-    def _environmental_inspection(self, waste_t: float) -> None:
-        """An inspection may find a violation (more likely with more waste): fine and shutdown."""
-        gov = self.government
-        if gov is None:
-            return
-        model = self.model
-        if model.rng.random() >= model.p["env_inspection_rate"] * gov.enforcement:
-            return
-        self.inspections += 1
-        violation_probability = min(1.0, self.waste_t_per_t / 50.0)
-        if model.rng.random() < violation_probability:
-            self.violations += 1
-            fine = waste_t * model.p["env_fine_usd_per_t_waste"]
-            self.pay(gov.account, fine, "fines")
-            self.suspended_months = int(model.p["env_shutdown_months"])
-            gov.record_incident()
 
     def _pollution_incident(self) -> None:
         """A spill (thallium in wastewater, in the seeds): fine, shutdown, tighter enforcement.
@@ -243,25 +228,22 @@ class Mine(Firm):
         gov = self.government
         if gov is None:
             return
-        model = self.model
-        p = model.p
-        rate_yr = p["pollution_incident_rate"] * self.waste_t_per_t / 10.0
-        if model.rng.random() >= rate_yr / 12.0 / max(gov.enforcement, 0.1):
+        p = self.p
+        rate_yr = p.pollution_incident_rate * self.waste_t_per_t / 10.0
+        if self.world.rng.random() >= rate_yr / 12.0 / max(gov.enforcement, 0.1):
             return
         self.incidents += 1
-        self.pay(gov.account, p["incident_fine_usd"], "fines")
-        self.suspended_months = max(self.suspended_months, int(p["env_shutdown_months"]))
+        self.pay(gov.account, p.incident_fine_usd, "fines")
+        self.suspended_months = max(self.suspended_months, int(p.env_shutdown_months))
         gov.record_incident()
 
     # --- stage: selling ------------------------------------------------------------------------
     def ask_usd_t(self, last_market_price: float) -> float:
         """Ask in market terms for all stock; floor at variable cash cost net of support."""
         own_floor = max(0.0, self.variable_cost_usd_t - self.support_usd_t())
-        quality = self.model.quality_discount(self.resource)
+        quality = self.world.quality_discount(self.resource)
         own_last = max(1.0, last_market_price - quality)
-        ask = seller_ask(
-            self.model.p, own_last, self.inventory_t, self.monthly_capacity_t, own_floor
-        )
+        ask = seller_ask(self._ask, own_last, self.inventory_t, self.monthly_capacity_t, own_floor)
         return ask + quality
 
     def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
@@ -272,18 +254,17 @@ class Mine(Firm):
         if self.inventory_t < 0.0:
             self.inventory_t = 0.0 if self.inventory_t > -1e-9 else self.inventory_t
         value = quantity_t * price_usd_t
-        self.model.ledger.pay(buyer_account, self.account, value, "sales_" + self.product)
-        gov = self.government
-        if gov is not None and gov.royalty > 0.0:
-            self.pay(gov.account, value * gov.royalty, "royalties")
+        self._ledger.pay(buyer_account, self.account, value, self._sales_kind)
+        if self.government is not None:
+            self.government.at_sale(self, value)
         self.sold_t += quantity_t
         self.revenue_usd += value
 
     # --- stage: accounting ---------------------------------------------------------------------
     def settle_month(self) -> None:
         """Pay fixed costs, receive support, judge the month and move through the life cycle."""
-        model = self.model
-        p = model.p
+        world = self.world
+        p = self.p
         price = self.market_price_usd_t()
         unit_cost = self.unit_cash_cost_usd_t()
         if self.sold_t > 0.0:
@@ -293,35 +274,22 @@ class Mine(Firm):
         self.loss_making = self.output_t > 0.0 and price < unit_cost
         self.judged_unit_cost_usd_t = unit_cost  # _decide may switch night shifts after this
         if self.state in PRODUCING:
-            self.pay(model.suppliers_account, self.fixed_cost_usd_month, "fixed_cost")
+            self.pay(world.suppliers_account, self.fixed_cost_usd_month, "fixed_cost")
         elif self.state == CARE:
             self.pay(
-                model.suppliers_account,
-                self.fixed_cost_usd_month * p["care_cost_share"],
+                world.suppliers_account,
+                self.fixed_cost_usd_month * p.care_cost_share,
                 "care_cost",
             )
-        if self.output_t > 0.0 and self.owner_kind == "state" and self.supported:
-            gov = self.government
-            if gov is not None:
-                gov.pay_subsidy(self, self.output_t)
-                gov.pay_cheap_power(self, self.output_t)
-        self._share_profit_with_state(unit_cost)
+        if self.government is not None:
+            # Subsidy and cheap power for state-backed output, the state's profit share.
+            self.government.at_mine_settlement(self, unit_cost)
         self._decide(price, unit_cost)
-
-    def _share_profit_with_state(self, unit_cost: float) -> None:
-        """Resource nationalism: a state share of the month's operating profit (Chile)."""
-        share = self.model.state_profit_share(self.region)
-        if share <= 0.0 or self.sold_t <= 0.0:
-            return
-        profit = self.revenue_usd - unit_cost * self.sold_t
-        gov = self.government
-        if profit > 0.0 and gov is not None:
-            self.pay(gov.account, share * profit, "state_profit_share")
 
     def _decide(self, price: float, decision_cost: float) -> None:
         """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds."""
-        p = self.model.p
-        royalty_usd_t = price * self.model.royalty_rate(self.region)
+        p = self.p
+        royalty_usd_t = price * self.world.royalty_rate(self.region)
         monthly_margin = (
             self.decision_price_usd_t(price) - royalty_usd_t - decision_cost
         ) * self.monthly_capacity_t
@@ -329,7 +297,7 @@ class Mine(Firm):
             thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
             self.night_shift = thin and self.energy_share > 0.0
             self.cum_loss_usd = min(0.0, self.cum_loss_usd + monthly_margin)
-            threshold = p["care_loss_months"] * self.fixed_cost_usd_month * self.loss_tolerance()
+            threshold = p.care_loss_months * self.fixed_cost_usd_month * self.loss_tolerance()
             if -self.cum_loss_usd > threshold:
                 self.state = CARE
                 self.care_months = 0
@@ -337,29 +305,27 @@ class Mine(Firm):
                 self.night_shift = False
         elif self.state == CARE and not self.restarting:
             self.care_months += 1
-            if self.care_months > p["max_care_months"]:
+            if self.care_months > p.max_care_months:
                 self.state = CLOSED
                 return
-            model = self.model
+            world = self.world
             growth = expected_growth(
-                model.recent_price(self.product), model.slow_price(self.product)
+                world.recent_price(self.product), world.slow_price(self.product)
             )
             outlook = expected_price(
-                model.smoothed_price(self.product),
+                world.smoothed_price(self.product),
                 growth,
-                p["trend_weight"],
-                p["restart_delay_months"],
+                p.trend_weight,
+                p.restart_delay_months,
             )
-            outlook -= model.quality_discount(self.resource)
-            royalty_usd_t = outlook * model.royalty_rate(self.region)
+            outlook -= world.quality_discount(self.resource)
+            royalty_usd_t = outlook * world.royalty_rate(self.region)
             expected_margin = (
                 self.decision_price_usd_t(outlook) - royalty_usd_t - decision_cost
             ) * self.monthly_capacity_t
             self.cum_surplus_usd = max(0.0, self.cum_surplus_usd + expected_margin)
-            if self.cum_surplus_usd > p["restart_surplus_months"] * self.fixed_cost_usd_month:
-                cost = p["restart_cost_months"] * self.fixed_cost_usd_month
-                self.pay(model.suppliers_account, cost, "restart_cost")
+            if self.cum_surplus_usd > p.restart_surplus_months * self.fixed_cost_usd_month:
+                cost = p.restart_cost_months * self.fixed_cost_usd_month
+                self.pay(world.suppliers_account, cost, "restart_cost")
                 self.restarting = True
-                model.schedule_event(
-                    self.restart, at=model.event_time(int(p["restart_delay_months"]))
-                )
+                world.schedule(self.restart, int(p.restart_delay_months))

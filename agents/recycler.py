@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lithium_abm.agents.base import ChemicalSeller, Firm
+from lithium_abm.agents.intents import Expansion
 from lithium_abm.model.behaviour import annuity_factor, seller_ask
 
 if TYPE_CHECKING:
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
 
 FEED_STORE_MONTHS = 6.0  # black mass a recycler will hold before it stops accepting more
 
@@ -24,9 +25,11 @@ class Recycler(ChemicalSeller, Firm):
     agent_type = "recycler"
 
     def __init__(
-        self, model: LithiumModel, name: str, region: str, capacity_tpa: float, cash_usd: float
+        self, world: World, name: str, region: str, capacity_tpa: float, cash_usd: float
     ) -> None:
-        super().__init__(model, name, region, "independent", None, cash_usd)
+        super().__init__(world, name, region, "independent", None, cash_usd)
+        self.p = world.params.recycling
+        self._ask = world.params.ask
         self.capacity_tpa = float(capacity_tpa)
         self.feed_t = 0.0
         self.init_chemical_stock()
@@ -47,9 +50,9 @@ class Recycler(ChemicalSeller, Firm):
 
     def unit_cost_usd_t(self) -> float:
         """Cash cost per t of recovered chemical: processing plus the black-mass payable."""
-        p = self.model.p
-        payable = p["black_mass_payable"] * self.model.slow_price("chemical")
-        return (p["recycling_cost_usd_t"] + payable) / p["recovery_rate"]
+        p = self.p
+        payable = p.black_mass_payable * self.world.slow_price("chemical")
+        return (p.recycling_cost_usd_t + payable) / p.recovery_rate
 
     # --- stage: collection and processing ------------------------------------------------------
     def collect(self, quantity_t: float) -> None:
@@ -57,54 +60,52 @@ class Recycler(ChemicalSeller, Firm):
         self.collected_t = quantity_t
         if quantity_t <= 0.0:
             return
-        model = self.model
-        price = model.p["black_mass_payable"] * model.slow_price("chemical")
+        world = self.world
+        price = self.p.black_mass_payable * world.slow_price("chemical")
         cost = quantity_t * price
-        self.pay(model.households_account, cost, "purchases_black_mass")
+        self.pay(world.households_account, cost, "purchases_black_mass")
         self.feed_t += quantity_t
         self.chemical_cost_usd += cost
 
     def process(self) -> None:
         """Recover lithium from black mass up to capacity; the unrecovered part is lost."""
-        p = self.model.p
+        p = self.p
         quantity = min(self.feed_t, self.monthly_capacity_t)
         self.full_months = self.full_months + 1 if quantity >= 0.95 * self.monthly_capacity_t else 0
         self.sold_t = 0.0
         self.revenue_usd = 0.0
-        self.output_t = quantity * p["recovery_rate"]
+        self.output_t = quantity * p.recovery_rate
         self.lost_t = quantity - self.output_t
         if quantity <= 0.0:
             return
         self.feed_t -= quantity
-        cost = quantity * p["recycling_cost_usd_t"]
-        self.pay(self.model.suppliers_account, cost, "recycling_cost")
+        cost = quantity * p.recycling_cost_usd_t
+        self.pay(self.world.suppliers_account, cost, "recycling_cost")
         self.chemical_t += self.output_t
         self.chemical_cost_usd += cost
 
     # --- stage: selling chemical ---------------------------------------------------------------
     def ask_usd_t(self, last_price: float) -> float:
-        p = self.model.p
-        flow = self.monthly_capacity_t * p["recovery_rate"]
-        return seller_ask(p, last_price, self.chemical_t, flow, self.unit_cost_usd_t())
+        flow = self.monthly_capacity_t * self.p.recovery_rate
+        return seller_ask(self._ask, last_price, self.chemical_t, flow, self.unit_cost_usd_t())
 
     # --- stage: investment ---------------------------------------------------------------------
-    def consider_expansion(self) -> None:
+    def consider_expansion(self) -> Expansion | None:
         """Add capacity when it has run full for three months and the margin pays the capex."""
-        model = self.model
-        p = model.p
+        p = self.p
         if self.full_months < 3 or self.expanding_tpa > 0.0:
-            return
-        margin = model.smoothed_price("chemical") - self.unit_cost_usd_t()
-        charge = p["capex_usd_tpa_recycler"] * annuity_factor(
-            p["hurdle_rate"], p["project_life_years"]
-        )
+            return None
+        margin = self.world.smoothed_price("chemical") - self.unit_cost_usd_t()
+        charge = p.capex_usd_tpa_recycler * annuity_factor(p.hurdle_rate, p.project_life_years)
         if margin <= charge:
-            return
+            return None
         block = max(5000.0, 0.5 * self.capacity_tpa)
-        self.expanding_tpa = block
-        model.pay_capex(self, p["capex_usd_tpa_recycler"] * block, "capex_recycling")
-        lead = int(p["lead_time_months_recycler"])
-        model.schedule_event(self.complete_expansion, at=model.event_time(lead))
+        capex = p.capex_usd_tpa_recycler * block
+        return Expansion(self, capex, block, int(p.lead_time_months_recycler), "capex_recycling")
+
+    def add_block(self, block_tpa: float, lead_months: int) -> None:
+        self.expanding_tpa = block_tpa
+        self.world.schedule(self.complete_expansion, lead_months)
 
     def complete_expansion(self) -> None:
         self.capacity_tpa += self.expanding_tpa

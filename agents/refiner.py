@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lithium_abm.agents.base import ChemicalSeller, Firm, Group
+from lithium_abm.agents.intents import Expansion
 from lithium_abm.model.behaviour import (
     annuity_factor,
     bid_price,
@@ -18,7 +19,7 @@ from lithium_abm.model.behaviour import (
 )
 
 if TYPE_CHECKING:
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.agents.world import World
 
 
 class Refiner(ChemicalSeller, Firm):
@@ -28,7 +29,7 @@ class Refiner(ChemicalSeller, Firm):
 
     def __init__(
         self,
-        model: LithiumModel,
+        world: World,
         name: str,
         region: str,
         capacity_tpa: float,
@@ -36,11 +37,14 @@ class Refiner(ChemicalSeller, Firm):
         group: Group | None = None,
         cash_usd: float = 0.0,
     ) -> None:
-        super().__init__(model, name, region, owner_kind, group, cash_usd)
-        p = model.p
+        super().__init__(world, name, region, owner_kind, group, cash_usd)
+        self.p = p = world.params.refiner
+        self._ask = world.params.ask
+        self._invest = world.params.investment
         self.capacity_tpa = float(capacity_tpa)
-        premium = 0.0 if region == "CN" else p["conversion_cost_premium_ex_china"]
-        self.conversion_cost_usd_t = p["conversion_cost_usd_t_spodumene"] * (1.0 + premium)
+        premium = 0.0 if region == "CN" else p.conversion_cost_premium_ex_china
+        self.conversion_cost_usd_t = p.conversion_cost_usd_t_spodumene * (1.0 + premium)
+        self._lepidolite_extra_usd_t = world.quality_discount("lepidolite")
         self.feed_t = 0.0
         self.feed_lepidolite_t = 0.0
         self.feed_cost_usd = 0.0
@@ -59,29 +63,35 @@ class Refiner(ChemicalSeller, Firm):
 
     def netback_usd_t(self) -> float:
         """What a tonne of feed is worth to this refiner at the last chemical price."""
-        return self.model.last_price["chemical"] - self.conversion_cost_usd_t
+        return self.world.last_price["chemical"] - self.conversion_cost_usd_t
 
     def feed_wanted_t(self) -> float:
         """Feed to buy this month: a month's throughput plus a share of the cover gap."""
-        p = self.model.p
+        p = self.p
         run_rate = 1.0 if self.netback_usd_t() > 0.0 or self.supported else 0.5
-        run_rate *= stock_curtailment(
-            self.chemical_t, self.monthly_capacity_t, p["max_stock_months"]
-        )
-        target = p["refiner_feed_cover_months"] * self.monthly_capacity_t
+        run_rate *= stock_curtailment(self.chemical_t, self.monthly_capacity_t, p.max_stock_months)
+        target = p.refiner_feed_cover_months * self.monthly_capacity_t
         wanted = self.monthly_capacity_t * run_rate + (target - self.feed_t) / 2.0
         return max(0.0, wanted)
 
     def feed_bid_usd_t(self) -> float:
-        p = self.model.p
-        target = p["refiner_feed_cover_months"] * self.monthly_capacity_t
+        p = self.p
+        target = p.refiner_feed_cover_months * self.monthly_capacity_t
         gap = (target - self.feed_t) / max(target, 1e-9)
         ceiling = max(1.0, self.netback_usd_t())
-        last = self.model.last_price["concentrate"]
+        last = self.world.last_price["concentrate"]
         if gap > 0.0 and ceiling > last:
             # Short of feed, idle capacity is the alternative: bid towards the full netback.
             return last + min(1.0, gap) * (ceiling - last)
-        return bid_price(last, gap, p["bid_urgency"], ceiling)
+        return bid_price(last, gap, p.bid_urgency, ceiling)
+
+    # --- the Buyer protocol (concentrate market) ---------------------------------------------
+    def wanted_t(self) -> float:
+        return self.feed_wanted_t()
+
+    def bids(self, remaining_t: float) -> list[tuple[float, float]]:
+        """One bid for the feed captive supply left open (priced after captive receipts)."""
+        return [(self.feed_bid_usd_t(), remaining_t)] if remaining_t > 1e-9 else []
 
     def receive_feed(self, quantity_t: float, price_usd_t: float, lepidolite_t: float) -> None:
         self.feed_t += quantity_t
@@ -105,9 +115,9 @@ class Refiner(ChemicalSeller, Firm):
         self.feed_lepidolite_t -= lepidolite
         self.feed_cost_usd -= feed_cost
         conversion = quantity * self.conversion_cost_usd_t + lepidolite * (
-            self.model.quality_discount("lepidolite")
+            self._lepidolite_extra_usd_t
         )
-        self.pay(self.model.suppliers_account, conversion, "conversion_cost")
+        self.pay(self.world.suppliers_account, conversion, "conversion_cost")
         self.chemical_t += quantity
         self.chemical_cost_usd += feed_cost + conversion
         self.output_t = quantity
@@ -115,7 +125,7 @@ class Refiner(ChemicalSeller, Firm):
     # --- stage: selling chemical ---------------------------------------------------------------
     def ask_usd_t(self, last_price: float) -> float:
         return seller_ask(
-            self.model.p,
+            self._ask,
             last_price,
             self.chemical_t,
             self.monthly_capacity_t,
@@ -123,34 +133,33 @@ class Refiner(ChemicalSeller, Firm):
         )
 
     # --- stage: investment ---------------------------------------------------------------------
-    def consider_expansion(self) -> None:
-        """Expand by a fixed block when it ran nearly full for six months and margins pay."""
-        model = self.model
-        p = model.p
+    def consider_expansion(self) -> Expansion | None:
+        """Expand by a block when it ran nearly full for three months and margins pay."""
+        world = self.world
+        invest = self._invest
         history = self.utilisation_history[-3:]
         if len(history) < 3 or min(history) < 0.85 or self.expanding_tpa >= self.capacity_tpa:
-            return
-        capex, lead = model.converter_capex_and_lead(self.region)
-        spread = model.smoothed_price("chemical") - model.smoothed_price("concentrate")
+            return None
+        capex, lead = world.converter_capex_and_lead(self.region)
+        spread = world.smoothed_price("chemical") - world.smoothed_price("concentrate")
         margin = spread - self.conversion_cost_usd_t
-        charge = capex * annuity_factor(p["hurdle_rate"], p["project_life_years"])
+        charge = capex * annuity_factor(invest.hurdle_rate, invest.project_life_years)
         excess = margin / charge - 1.0
-        if excess <= 0.0 or model.rng.random() >= min(1.0, p["invest_intensity"] * excess):
-            return
+        if excess <= 0.0 or world.rng.random() >= min(1.0, invest.invest_intensity * excess):
+            return None
         block = max(10000.0, 0.5 * self.capacity_tpa)
-        model.pay_capex(self, capex * block, "capex_refining")
-        self.add_block(block, lead)
+        return Expansion(self, capex * block, block, lead, "capex_refining")
 
     def add_block(self, block_tpa: float, lead_months: int) -> None:
         """Start building ``block_tpa`` of capacity that comes on line in ``lead_months``."""
-        due = self.model.event_time(lead_months)
+        due = self.world.event_time(lead_months)
         self.expanding_tpa += block_tpa
         self._blocks.append((due, float(block_tpa)))
-        self.model.schedule_event(self.complete_expansion, at=due)
+        self.world.schedule(self.complete_expansion, lead_months)
 
     def complete_expansion(self) -> None:
         """Every block due by now comes on line (several may share a due month)."""
-        now = self.model.time + 1e-9
+        now = self.world.now() + 1e-9
         for _due, block in [b for b in self._blocks if b[0] <= now]:
             self.capacity_tpa += block
             self.expanding_tpa -= block

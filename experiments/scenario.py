@@ -16,6 +16,7 @@ from typing import Any
 
 from lithium_abm.agents.base import OWNER_KINDS
 from lithium_abm.agents.mine import MINE_STATES
+from lithium_abm.experiments.governments_table import GovernmentsTableError, read_governments
 from lithium_abm.model.config import (
     BatteryMakerSpec,
     MineSpec,
@@ -30,6 +31,7 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SECTIONS = {"scenario", "data", "demand_path", "parameters"}
 SCENARIO_KEYS = {"name", "description", "start", "end", "extends"}
 DATA_KEYS = ("mines", "refiners", "battery_makers", "resource_base")
+OPTIONAL_DATA_KEYS = ("governments",)  # default: scenarios/governments.csv
 
 
 class ScenarioError(ValueError):
@@ -99,8 +101,9 @@ def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
         merged["demand_path"] = dict(doc["demand_path"])
     merged["parameters"].update(doc.get("parameters", {}))
     for key, value in doc.get("data", {}).items():
-        if key not in DATA_KEYS:
-            raise ScenarioError(f"{path}: unknown key data.{key}; allowed: {', '.join(DATA_KEYS)}")
+        if key not in DATA_KEYS + OPTIONAL_DATA_KEYS:
+            allowed = ", ".join(DATA_KEYS + OPTIONAL_DATA_KEYS)
+            raise ScenarioError(f"{path}: unknown key data.{key}; allowed: {allowed}")
         if not isinstance(value, str):
             raise ScenarioError(f"{path}: data.{key} must be a file name (string)")
         data_paths[key] = (path.parent / value).resolve()
@@ -167,11 +170,22 @@ def _check_choice(row: dict, column: str, allowed: tuple, file: str, line: int) 
         )
 
 
-def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> ModelConfig:
-    """Read, merge and validate a scenario (by name or path) with optional overrides."""
+def load_scenario(
+    name_or_path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+) -> ModelConfig:
+    """Read, merge and validate a scenario (by name or path) with optional overrides and an
+    optional other time span (``YYYY-MM``)."""
     path = _find(name_or_path)
     merged, data_paths = _merge_raw(path)
-    meta = merged["scenario"]
+    meta = dict(merged["scenario"])
+    if start is not None:
+        meta["start"] = start
+    if end is not None:
+        meta["end"] = end
     for key in ("name", "start", "end"):
         if key not in meta:
             raise ScenarioError(f"{path}: scenario.{key} is required")
@@ -250,6 +264,12 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         },
         "resource_base",
     )
+    try:
+        governments = read_governments(
+            Path(data_paths.get("governments", SCENARIO_DIR / "governments.csv"))
+        )
+    except GovernmentsTableError as exc:
+        raise ScenarioError(str(exc)) from None
     return ModelConfig(
         name=str(meta["name"]),
         description=" ".join(str(meta.get("description", "")).split()),
@@ -262,6 +282,7 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         resource_base=tuple(ResourceSpec(**r) for r in resources),
         demand_path_t=tuple(sorted(demand)),
         extra={"path": str(path), "overrides": dict(overrides or {})},
+        governments=governments,
     )
 
 

@@ -7,6 +7,10 @@ Agents call them with their own state and parameters.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lithium_abm.model.param_groups import AskParams
 
 
 def expected_growth(recent_price: float, slow_price: float, lag_months: float = 5.0) -> float:
@@ -60,7 +64,7 @@ def ask_price(
 
 
 def seller_ask(
-    params: dict, last_price: float, stock_t: float, monthly_flow_t: float, floor_usd_t: float
+    params: AskParams, last_price: float, stock_t: float, monthly_flow_t: float, floor_usd_t: float
 ) -> float:
     """``ask_price`` with the sellers' common parameters (target cover: one month of flow)."""
     return ask_price(
@@ -69,10 +73,10 @@ def seller_ask(
         monthly_flow_t,
         1.0,
         floor_usd_t,
-        params["ask_inventory_discount"],
-        params["ask_tightness_premium"],
-        params["distress_cover_months"],
-        params["distress_floor_share"],
+        params.ask_inventory_discount,
+        params.ask_tightness_premium,
+        params.distress_cover_months,
+        params.distress_floor_share,
     )
 
 

@@ -55,6 +55,20 @@ class ResourceSpec:
 
 
 @dataclass(frozen=True)
+class GovernmentSpec:
+    """One row of the governments table: a region and the instruments it holds.
+
+    Each level is a number or the name of a registry parameter (so scenarios and sweeps move
+    it by name); an instrument a government does not hold is absent from ``instruments``.
+    """
+
+    region: str
+    instruments: tuple[tuple[str, str], ...]  # (instrument name, level: number or parameter)
+    self_sufficiency_target: str = "0"
+    support_budget_usd_yr: str = "0"
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     name: str
     start: str  # YYYY-MM
@@ -67,6 +81,7 @@ class ModelConfig:
     demand_path_t: tuple[tuple[int, float], ...]  # (year, t LCE per year)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    governments: tuple[GovernmentSpec, ...] = ()
 
 
 def month_index(start: str, when: str) -> int:

@@ -7,7 +7,7 @@ nested table) so that a sweep can vary any of them by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 RESOURCES: tuple[str, ...] = ("brine", "spodumene", "lepidolite", "clay")
@@ -28,6 +28,9 @@ class Param:
     high: float | None
     doc: str
     source: str
+    # behaviour | lever | uncertainty | mechanism: what a study does with it (EMA levers and
+    # uncertainties, the dashboard's levers, the attribution's switches); set in ROLES below.
+    role: str = "behaviour"
 
     @property
     def kind(self) -> type:
@@ -1234,7 +1237,137 @@ _PARAMS: list[Param] = [
         "new domestic deposits then.",
         "seeds: over 10 Mt of additional resources identified in China, January 2025",
     ),
+    # --- finance of firms (formerly numbers in the code) -----------------------------------------
+    Param(
+        "mine_working_capital_months",
+        6.0,
+        "months of fixed cost",
+        0.0,
+        36.0,
+        "Working capital a new mine starts with, in months of its fixed cost.",
+        "assumption",
+    ),
+    Param(
+        "credit_line_months",
+        12.0,
+        "months of fixed cost",
+        0.0,
+        120.0,
+        "Overdraft a mine may run before it is bankrupt, in months of its fixed cost.",
+        "assumption",
+    ),
+    Param(
+        "distressed_value_share_of_capex",
+        0.25,
+        "share of capex",
+        0.0,
+        1.0,
+        "Price of a bankrupt mine as a share of the capex of its capacity.",
+        "assumption: distressed sales at a quarter of replacement cost",
+    ),
+    Param(
+        "distressed_cost_limit",
+        1.5,
+        "multiple of the expected chemical price",
+        0.5,
+        5.0,
+        "A bankrupt mine finds a buyer only while its chemical-equivalent cost is below this "
+        "multiple of the expected chemical price.",
+        "assumption",
+    ),
+    Param(
+        "converter_cash_usd_tpa",
+        2000.0,
+        "USD per t/yr",
+        0.0,
+        100000.0,
+        "Opening cash of a converter per t/yr of its capacity.",
+        "assumption",
+    ),
+    Param(
+        "battery_maker_cash_usd",
+        2.0e9,
+        "USD",
+        0.0,
+        1.0e12,
+        "Opening cash of each battery maker.",
+        "assumption: order of a large cell maker's free cash",
+    ),
+    Param(
+        "recycler_cash_usd_tpa",
+        2000.0,
+        "USD per t/yr",
+        0.0,
+        100000.0,
+        "Opening cash of a recycler per t/yr of its capacity.",
+        "assumption",
+    ),
+    Param(
+        "recycling_capacity_share_cn",
+        0.7,
+        "share",
+        0.0,
+        1.0,
+        "China's share of the 2015 recycling capacity; the rest is in Korea and Europe.",
+        "assumption: China dominates battery recycling",
+    ),
 ]
+MECHANISMS = ("integration_enabled", "state_support_enabled", "recycling_enabled")
+LEVERS = (
+    "cn_self_sufficiency_target",
+    "cn_support_budget_usd_yr",
+    "max_subsidy_usd_t",
+    "subsidy_step_usd_t",
+    "cheap_power_discount",
+    "closure_pressure_max",
+    "state_equity_share",
+    "state_hurdle_rate",
+    "state_invest_rate",
+    "policy_review_months",
+    "env_inspection_rate",
+    "env_fine_usd_per_t_waste",
+    "env_shutdown_months",
+    "env_enforcement_cn",
+    "royalty_au",
+    "royalty_cl",
+    "royalty_ar",
+    "royalty_cn",
+    "tariff_us",
+    "tariff_cn",
+    "stockpile_enabled",
+    "stockpile_budget_usd",
+    "stockpile_buy_below_usd_t",
+    "stockpile_release_above_usd_t",
+    "stockpile_tranche_t",
+    "stockpile_capacity_t",
+    "orefield_reserve_share",
+    "orefield_release_shortfall",
+    "export_duty_cn_chemical",
+    "tech_export_control",
+    "state_share_cl",
+    "ev_subsidy_level_2024",
+)
+UNCERTAINTIES = (
+    "demand_scale",
+    "demand_price_elasticity",
+    "battery_price_usd_kwh",
+    "battery_price_decline",
+    "lfp_share_shift",
+    "substitution_max_share",
+    "substitution_price_usd_t",
+    "discovery_rate_per_yr",
+    "cn_discovery_2025_tpa",
+    "battery_life_mean_years",
+    "collection_rate_growth",
+    "recovery_rate",
+)
+ROLES = ("behaviour", "lever", "uncertainty", "mechanism")
+_ROLE_OF = (
+    {n: "mechanism" for n in MECHANISMS}
+    | {n: "lever" for n in LEVERS}
+    | {n: "uncertainty" for n in UNCERTAINTIES}
+)
+_PARAMS = [replace(p, role=_ROLE_OF.get(p.name, "behaviour")) for p in _PARAMS]
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
 
@@ -1242,6 +1375,13 @@ PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
 def defaults() -> dict[str, float | int | bool]:
     """All parameters at their documented defaults."""
     return {p.name: p.default for p in _PARAMS}
+
+
+def with_role(role: str) -> tuple[str, ...]:
+    """Names of the parameters that play ``role`` (one of ROLES)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    return tuple(p.name for p in _PARAMS if p.role == role)
 
 
 def resolve(overrides: dict[str, Any]) -> dict[str, float | int | bool]:

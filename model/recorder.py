@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import mesa
 import pandas as pd
 
 from lithium_abm.model.parameters import RESOURCES
@@ -50,6 +51,71 @@ AGENT_COLUMNS = (
 )
 
 
+def model_columns() -> tuple[str, ...]:
+    """The monthly model table's columns, in order (also the DataCollector's reporters)."""
+    return (
+        "date",
+        "price_chemical_usd_t",
+        "price_concentrate_usd_t",
+        "price_chemical_cny_t",
+        "demand_t",
+        "demand_gwh",
+        "consumption_t",
+        "unmet_demand_t",
+        "production_t",
+        *(f"production_t_{r}" for r in RESOURCES),
+        *(f"capacity_t_{r}" for r in RESOURCES),
+        "loss_making_share",
+        *(f"loss_making_share_{r}" for r in RESOURCES),
+        "output_t_independent",
+        "loss_output_t_independent",
+        "output_t_supported",
+        "loss_output_t_supported",
+        "china_refining_share",
+        "china_self_sufficiency",
+        "china_subsidy_rate_usd_t",
+        "china_pressure",
+        "china_enforcement",
+        *FLOW_COLUMNS,
+        "inventory_t",
+        "inventory_t_mines",
+        "inventory_t_refiners",
+        "inventory_t_battery_makers",
+        "inventory_t_recyclers",
+        "stockpile_t",
+        "retired_t",
+        "collected_t",
+        "recycled_t",
+        "recycling_loss_t",
+        "recycling_capacity_t",
+        "substitution_share",
+        "demand_factor_ev_subsidy",
+        "demand_factor_chemistry",
+        "env_incidents",
+        "night_shift_output_share",
+        "volume_t_concentrate",
+        "volume_t_chemical",
+        "captive_t_concentrate",
+        "captive_t_chemical",
+        "refining_capacity_t",
+        *(f"mines_{s}" for s in MINE_STATE_COUNTS),
+        "bankruptcies",
+        "asset_sales",
+    )
+
+
+class _Latest:
+    """A DataCollector reporter: one column of the month just recorded (no copy, no lookup of
+    the model). Called without arguments, as Mesa calls bound methods."""
+
+    def __init__(self, rows: list[dict[str, float]], column: str) -> None:
+        self.rows = rows
+        self.column = column
+
+    def __call__(self) -> float:
+        return self.rows[-1][self.column]
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0.0 else math.nan
 
@@ -62,13 +128,15 @@ class Recorder:
         self.record_agents = record_agents
         self.rows: list[dict[str, float]] = []
         self.agent_rows: list[tuple] = []
-        self.cum_production_t = getattr(model, "opening_stock_t", 0.0)
+        self.cum_production_t = model.population.opening_stock_t
         self.cum_consumption_t = 0.0
         self._incidents_seen = 0
 
     def record(self) -> None:
         m = self.model
         date = m.dates[m.month]
+        demand = m.demand
+        recycling = m.recycling
         prod = defaultdict(float)
         cap = defaultdict(float)
         loss = defaultdict(float)
@@ -125,10 +193,10 @@ class Recorder:
             "price_chemical_usd_t": chem.price_usd_t,
             "price_concentrate_usd_t": conc.price_usd_t,
             "price_chemical_cny_t": chem.price_usd_t * m.p["usd_cny"],
-            "demand_t": m.demand_t,
-            "demand_gwh": m.demand_t / m.p["li_intensity_kg_kwh"] / 1000.0,
+            "demand_t": demand.demand_t,
+            "demand_gwh": demand.demand_t / m.p["li_intensity_kg_kwh"] / 1000.0,
             "consumption_t": consumption,
-            "unmet_demand_t": max(0.0, m.demand_t - consumption),
+            "unmet_demand_t": max(0.0, demand.demand_t - consumption),
             "production_t": production,
         }
         for r in RESOURCES:
@@ -167,14 +235,14 @@ class Recorder:
                 "inventory_t_battery_makers": inv_batt,
                 "inventory_t_recyclers": inv_recyclers,
                 "stockpile_t": inv_reserve,
-                "retired_t": m.retired_t,
-                "collected_t": m.collected_t,
+                "retired_t": recycling.retired_t,
+                "collected_t": recycling.collected_t,
                 "recycled_t": recycled,
                 "recycling_loss_t": sum(r.lost_t for r in m.recyclers),
                 "recycling_capacity_t": sum(r.capacity_tpa for r in m.recyclers),
-                "substitution_share": m.substitution_share,
-                "demand_factor_ev_subsidy": m.demand_factors["ev_subsidy"],
-                "demand_factor_chemistry": m.demand_factors["chemistry"],
+                "substitution_share": demand.substitution_share,
+                "demand_factor_ev_subsidy": demand.factors["ev_subsidy"],
+                "demand_factor_chemistry": demand.factors["chemistry"],
                 "env_incidents": self._monthly_incidents(),
                 "night_shift_output_share": _share(night_out, production),
                 "volume_t_concentrate": conc.volume_t,
@@ -186,8 +254,8 @@ class Recorder:
         )
         for s in MINE_STATE_COUNTS:
             row[f"mines_{s}"] = states[s]
-        row["bankruptcies"] = m.bankruptcies
-        row["asset_sales"] = m.asset_sales
+        row["bankruptcies"] = m.court.bankruptcies
+        row["asset_sales"] = m.court.asset_sales
         self.rows.append(row)
         if self.record_agents:
             self._record_agents(date)
@@ -220,7 +288,7 @@ class Recorder:
                     mine.capacity_tpa,
                     mine.output_t,
                     unit_cost,
-                    unit_cost + m.conversion_cost_for(mine.resource),
+                    unit_cost + mine.conversion_cost_usd_t,
                     mine.realized_price_usd_t,
                     mine.loss_making,
                     mine.cash_usd,
@@ -344,6 +412,12 @@ class Recorder:
                     0.0,
                 )
             )
+
+    def datacollector(self) -> mesa.DataCollector:
+        """Mesa's DataCollector with one model reporter per monthly column (``mesa.batch_run``
+        and Mesa users read it); per-agent records stay in this recorder, which is far cheaper."""
+        reporters = {c: _Latest(self.rows, c) for c in model_columns() if c != "date"}
+        return mesa.DataCollector(model_reporters=reporters)
 
     def model_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)

@@ -64,7 +64,7 @@ def simulate(config: ModelConfig, seed: int, audit_payments: bool = False) -> Ru
                     "cum_production_t": model.recorder.cum_production_t,
                     "imbalance_usd": ledger.imbalance(),
                     "total_flows_usd": math.fsum(ledger.total_flows.values()),
-                    "exchange_usd": ledger.balance(model.exchange_account),
+                    "exchange_usd": ledger.balance(model.world.exchange_account),
                     "market_flows_usd": sum(ledger.total_flows.get(k, 0.0) for k in MARKET_KINDS),
                 }
             )

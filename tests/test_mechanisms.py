@@ -117,7 +117,7 @@ def test_substitution_builds_when_dear_and_unwinds_slowly():
 def test_orefield_reserves_hold_back_an_even_share_and_release_it(baseline_config):
     model = LithiumModel(configured(baseline_config, end="2015-02"), seed=1)
     deposits = [Deposit(10000.0, 4000.0 + 100.0 * k) for k in range(10)]
-    developer = Developer(model, "CN", "lepidolite", deposits, 10000.0, (4000.0, 5000.0))
+    developer = Developer(model.world, "CN", "lepidolite", deposits, 10000.0, (4000.0, 5000.0))
     developer.hold_back(0.3)
     assert len(developer.reserved) == 3
     assert len(developer.deposits) == 7
@@ -169,8 +169,9 @@ def month_of(model: LithiumModel, when: str) -> int:
 
 def test_reserve_bids_below_its_trigger_within_budget_and_room(baseline_config):
     model = LithiumModel(configured(baseline_config, end="2015-02"), seed=1)
-    reserve = Stockpiler(model, "reserve", "CN", 0.0)
-    model.ledger.pay(model.treasury_account, reserve.account, 50_000_000.0, "budget")
+    world = model.world
+    reserve = Stockpiler(world, "reserve", "CN", 0.0)
+    model.ledger.pay(world.treasury_account, reserve.account, 50_000_000.0, "budget")
     p = model.p
     model.last_price["chemical"] = p["stockpile_buy_below_usd_t"] - 1.0
     (price, quantity) = reserve.purchase_plan()[0]
@@ -179,13 +180,23 @@ def test_reserve_bids_below_its_trigger_within_budget_and_room(baseline_config):
     model.last_price["chemical"] = p["stockpile_buy_below_usd_t"] + 1.0
     assert reserve.purchase_plan() == []
     reserve.receive(1000.0, 8000.0)
-    assert reserve.chemical_stock_t == 0.0  # nothing on offer below the release price
+    assert reserve.stock_for_sale_t == 0.0  # nothing on offer below the release price
     model.last_price["chemical"] = p["stockpile_release_above_usd_t"] + 5.0
-    assert reserve.chemical_stock_t == 1000.0
+    assert reserve.stock_for_sale_t == 1000.0
     assert reserve.ask_usd_t(10.0) == p["stockpile_release_above_usd_t"]
-    # A trigger set above the release price must not make the reserve trade with itself.
-    p["stockpile_buy_below_usd_t"] = p["stockpile_release_above_usd_t"] + 10_000.0
+
+
+def test_reserve_never_bids_while_releasing(baseline_config):
+    """A trigger set above the release price must not make the reserve trade with itself."""
+    release = baseline_config.params["stockpile_release_above_usd_t"]
+    config = configured(baseline_config, end="2015-02", stockpile_buy_below_usd_t=release + 1e4)
+    model = LithiumModel(config, seed=1)
+    reserve = Stockpiler(model.world, "reserve", "CN", 0.0)
+    model.ledger.pay(model.world.treasury_account, reserve.account, 50_000_000.0, "budget")
+    model.last_price["chemical"] = release + 5.0
     assert reserve.purchase_plan() == []
+    model.last_price["chemical"] = release - 5.0
+    assert reserve.purchase_plan() != []
 
 
 def test_reserve_in_a_run_buys_in_the_trough_and_keeps_the_books(baseline_config):
@@ -205,10 +216,12 @@ def test_technology_controls_slow_and_raise_the_cost_of_converters_abroad(baseli
     controlled = LithiumModel(
         configured(baseline_config, end="2015-02", tech_export_control=1.0), seed=1
     )
-    capex, lead = free.converter_capex_and_lead("AU")
-    capex_c, lead_c = controlled.converter_capex_and_lead("AU")
+    capex, lead = free.world.converter_capex_and_lead("AU")
+    capex_c, lead_c = controlled.world.converter_capex_and_lead("AU")
     assert (capex_c, lead_c) == (pytest.approx(1.5 * capex), 2 * lead)
-    assert controlled.converter_capex_and_lead("CN") == free.converter_capex_and_lead("CN")
+    assert controlled.world.converter_capex_and_lead("CN") == free.world.converter_capex_and_lead(
+        "CN"
+    )
 
 
 def test_export_duty_is_paid_by_chinese_sellers_to_china(baseline_config):
@@ -229,7 +242,7 @@ def test_chilean_state_share_cuts_project_margins_in_chile_only(baseline_config)
     taxed = chile.expected_margin_usd_t(deposit, 0.0)
     untaxed = free.developers[("CL", "brine")].expected_margin_usd_t(deposit, 0.0)
     assert taxed == pytest.approx(0.6 * untaxed)
-    assert model.state_profit_share("AU") == 0.0
+    assert model.world.state_profit_share("AU") == 0.0
 
 
 # --- environment and energy -----------------------------------------------------------------------

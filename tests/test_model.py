@@ -23,6 +23,7 @@ from lithium_abm.experiments.scenario import load_scenario
 from lithium_abm.model.ledger import Ledger
 from lithium_abm.model.lithium_model import LithiumModel
 from lithium_abm.model.parameters import CHEMICAL_RESOURCES, PARAMETERS, RESOURCES
+from lithium_abm.model.population import Population
 
 PRICE_COLUMNS = ("price_chemical_usd_t", "price_concentrate_usd_t", "price_chemical_cny_t")
 MINE_INVENTORY_PARTS = (
@@ -43,7 +44,7 @@ def lithium_residuals(model: LithiumModel, frame: pd.DataFrame) -> np.ndarray:
     """Per month: mined + collected for recycling - consumed - lost in recycling - change in
     inventory (opening stock first)."""
     inventory = frame["inventory_t"].to_numpy()
-    change = np.diff(inventory, prepend=model.opening_stock_t)
+    change = np.diff(inventory, prepend=model.population.opening_stock_t)
     inflow = frame["production_t"].to_numpy() + frame["collected_t"].to_numpy()
     outflow = frame["consumption_t"].to_numpy() + frame["recycling_loss_t"].to_numpy()
     return inflow - outflow - change
@@ -64,7 +65,7 @@ def mine_market_price(run, mines: pd.DataFrame) -> np.ndarray:
     prices = run.model_frame.set_index("date")
     chemical = mines["date"].map(prices["price_chemical_usd_t"]).to_numpy()
     concentrate = mines["date"].map(prices["price_concentrate_usd_t"]).to_numpy()
-    discount = run.model.quality_discount("lepidolite")
+    discount = run.model.world.quality_discount("lepidolite")
     resource = mines["resource"].astype(str).to_numpy()
     return np.where(
         np.isin(resource, CHEMICAL_RESOURCES),
@@ -88,11 +89,11 @@ def night_shift_saving(run, mines: pd.DataFrame) -> np.ndarray:
 def test_lithium_balance_holds_every_month_of_a_baseline_run(baseline_run):
     model, frame = baseline_run.model, baseline_run.model_frame
     assert len(frame) == 252
-    assert model.opening_stock_t > 0.0
+    assert model.population.opening_stock_t > 0.0
     assert_lithium_conserved(model, frame)
     # The first month is balanced against the opening stock, not against zero.
     first = frame.iloc[0]
-    assert first["inventory_t"] - model.opening_stock_t == pytest.approx(
+    assert first["inventory_t"] - model.population.opening_stock_t == pytest.approx(
         first["production_t"]
         + first["collected_t"]
         - first["consumption_t"]
@@ -107,7 +108,7 @@ def test_lithium_balance_holds_every_month_of_a_baseline_run(baseline_run):
 
 def test_cumulative_production_counts_the_opening_stock(baseline_run):
     model, frame = baseline_run.model, baseline_run.model_frame
-    total = model.opening_stock_t + math.fsum(frame["production_t"])
+    total = model.population.opening_stock_t + math.fsum(frame["production_t"])
     assert model.recorder.cum_production_t == pytest.approx(total, rel=1e-9)
     assert model.recorder.cum_consumption_t == pytest.approx(
         math.fsum(frame["consumption_t"]), rel=1e-9
@@ -566,16 +567,16 @@ def test_a_converter_in_the_data_starts_in_its_start_month(write_scenario):
 def test_projects_started_in_the_run_take_their_lead_time(baseline_config, monkeypatch):
     """A mine decided in month d with lead L is under construction until month d + L."""
     started: list[tuple[int, str, int]] = []
-    original = LithiumModel.add_mine
+    original = Population.add_mine
 
     def recording_add_mine(self, name, *args, **kwargs):
         mine = original(self, name, *args, **kwargs)
-        if self.month >= 0 and mine.state == "construction":
+        if self.world.month >= 0 and mine.state == "construction":
             lead = kwargs.get("months_to_output", args[7] if len(args) > 7 else 0)
-            started.append((self.month, name, int(lead)))
+            started.append((self.world.month, name, int(lead)))
         return mine
 
-    monkeypatch.setattr(LithiumModel, "add_mine", recording_add_mine)
+    monkeypatch.setattr(Population, "add_mine", recording_add_mine)
     model = LithiumModel(short_config(baseline_config, end="2024-12"), seed=1).run()
     agents = model.agents_frame()
     month_of = {date: i for i, date in enumerate(model.dates)}

@@ -21,8 +21,8 @@ def per_seed() -> list:
     no_support = load_scenario("no_support")
     checks = []
     for seed in SEEDS:
-        base = LithiumModel(baseline, seed).run()
-        nosup = LithiumModel(no_support, seed).run()
+        base = LithiumModel(baseline, seed=seed).run()
+        nosup = LithiumModel(no_support, seed=seed).run()
         checks.append(
             evaluate_run_patterns(
                 base.model_frame(), base.agents_frame(), nosup.model_frame(), None

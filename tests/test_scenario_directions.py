@@ -43,7 +43,7 @@ def _in_bust(frame: pd.DataFrame, column: str) -> float:
 @functools.cache
 def outcomes(scenario: str, seed: int) -> dict[str, float]:
     """The statistics the scenario stories speak about, for one run."""
-    model = LithiumModel(load_scenario(scenario), seed).run()
+    model = LithiumModel(load_scenario(scenario), seed=seed).run()
     df = model.model_frame()
     agents = model.agents_frame()
     price = df["price_chemical_usd_t"]

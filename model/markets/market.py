@@ -1,0 +1,186 @@
+"""One monthly market: collect orders, move captive flows, clear by a named rule, settle.
+
+``Market.run`` is the whole stage for one product. What differs between products is small and
+lives in the two subclasses: which captive flows bypass the book, and how a fill is settled
+(concentrate carries a quality discount for lepidolite; chemical purchases carry the buyer's
+government's import instruments). Every payment runs through the exchange account, so the
+exchange nets to zero, and every government's instruments see each sale, purchase and the
+settled market through their hooks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lithium_abm.model.markets.orders import MarketOutcome, Order, Trades
+from lithium_abm.model.markets.rules import clearing_rule
+
+if TYPE_CHECKING:
+    from lithium_abm.model.world import World
+
+MIN_ORDER_T = 1e-9
+
+
+def next_price(last: float, result: Any) -> tuple[float, bool]:
+    """Clearing price, or the mid of best bid and offer when nothing trades, or last price."""
+    if result.volume > 0.0 and math.isfinite(result.price):
+        return float(result.price), True
+    if math.isfinite(result.best_bid) and math.isfinite(result.best_offer):
+        return 0.5 * (result.best_bid + result.best_offer), False
+    return last, False
+
+
+class Market:
+    """A product's monthly call market between its sellers and buyers."""
+
+    product = ""
+
+    def __init__(self, world: World, groups: dict[str, Any], rule: str = "uniform_price") -> None:
+        self.world = world
+        self.groups = groups
+        self.rule = clearing_rule(rule)
+        self.outcome = MarketOutcome(world.last_price[self.product], 0.0, 0.0, False)
+
+    def run(self, sellers: list[Any], buyers: list[Any]) -> MarketOutcome:
+        world = self.world
+        last = world.last_price[self.product]
+        wanted = {b: b.wanted_t() for b in buyers}
+        captive = self.captive_transfers(wanted, last) if self._integration() else 0.0
+        offers = [
+            Order(s, s.ask_usd_t(last), s.stock_for_sale_t)
+            for s in sellers
+            if s.stock_for_sale_t > MIN_ORDER_T
+        ]
+        bids = [Order(b, p, q) for b in buyers for p, q in b.bids(wanted[b])]
+        result = self.rule(
+            np.array([o.price_usd_t for o in bids]),
+            np.array([o.quantity_t for o in bids]),
+            np.array([o.price_usd_t for o in offers]),
+            np.array([o.quantity_t for o in offers]),
+        )
+        price, traded = next_price(last, result)
+        if traded:
+            trades = Trades(
+                price,
+                float(result.volume),
+                [o.owner for o in offers],
+                result.offer_fills,
+                [o.owner for o in bids],
+                result.bid_fills,
+            )
+            self.settle(trades)
+            for gov in world.governments.values():
+                gov.at_market_settlement(self.product, trades)
+        world.prices.set(self.product, price)
+        self.outcome = MarketOutcome(price, float(result.volume), captive, traded)
+        return self.outcome
+
+    def _integration(self) -> bool:
+        return bool(self.world.params.policy.integration_enabled)
+
+    def captive_transfers(self, wanted: dict[Any, float], last: float) -> float:
+        """Move product inside integrated groups at transfer value; returns tonnes moved."""
+        return 0.0
+
+    def settle(self, trades: Trades) -> None:
+        raise NotImplementedError
+
+
+class ConcentrateMarket(Market):
+    """Hard-rock mines sell concentrate to converters, on a spodumene-equivalent basis.
+
+    Lepidolite concentrate costs more to convert, so its seller receives the price less a
+    quality discount, and buyers receive their share of that discount with their share of the
+    lepidolite they take.
+    """
+
+    product = "concentrate"
+
+    def captive_transfers(self, wanted: dict[Any, float], last: float) -> float:
+        discount = self.world.quality_discount("lepidolite")
+        captive = 0.0
+        for group in self.groups.values():
+            if not group.refiners:
+                continue
+            for mine in group.mines:
+                if mine.product != "concentrate" or mine.inventory_t <= 0.0:
+                    continue
+                for refiner in group.refiners:
+                    take = min(mine.inventory_t, wanted[refiner])
+                    if take <= 0.0:
+                        continue
+                    lep = take if mine.resource == "lepidolite" else 0.0
+                    price = max(1.0, last - (discount if lep else 0.0))
+                    mine.deliver(take, price, refiner.account)
+                    refiner.receive_feed(take, price, lep)
+                    wanted[refiner] -= take
+                    captive += take
+        return captive
+
+    def settle(self, trades: Trades) -> None:
+        world = self.world
+        exchange = world.exchange_account
+        discount = world.quality_discount("lepidolite")
+        price = trades.price_usd_t
+        lep_sold = 0.0
+        for mine, fill in zip(trades.sellers, trades.offer_fills, strict=True):
+            if fill > 0.0:
+                lep = mine.resource == "lepidolite"
+                mine.deliver(float(fill), price - (discount if lep else 0.0), exchange)
+                lep_sold += float(fill) if lep else 0.0
+        lep_share = lep_sold / trades.volume_t
+        for refiner, fill in zip(trades.buyers, trades.bid_fills, strict=True):
+            if fill > 0.0:
+                unit = price - discount * lep_share
+                world.ledger.pay(refiner.account, exchange, float(fill) * unit, "purchases_feed")
+                refiner.receive_feed(float(fill), unit, float(fill) * lep_share)
+
+
+class ChemicalMarket(Market):
+    """Converters, brine and clay producers, recyclers and the reserve sell battery-grade
+    chemical to battery makers (and the reserve)."""
+
+    product = "chemical"
+
+    def captive_transfers(self, wanted: dict[Any, float], last: float) -> float:
+        captive = 0.0
+        for group in self.groups.values():
+            if not group.battery_makers:
+                continue
+            suppliers = [r for r in group.refiners] + [
+                m for m in group.mines if m.product == "chemical"
+            ]
+            for supplier in suppliers:
+                for maker in group.battery_makers:
+                    take = min(supplier.stock_for_sale_t, wanted[maker])
+                    if take <= 0.0:
+                        continue
+                    supplier.deliver(take, last, maker.account)
+                    maker.receive(take, last)
+                    wanted[maker] -= take
+                    captive += take
+        return captive
+
+    def settle(self, trades: Trades) -> None:
+        world = self.world
+        exchange = world.exchange_account
+        price = trades.price_usd_t
+        by_region: dict[str, float] = {}
+        for seller, fill in zip(trades.sellers, trades.offer_fills, strict=True):
+            if fill > 0.0:
+                seller.deliver(float(fill), price, exchange)
+                by_region[seller.region] = by_region.get(seller.region, 0.0) + float(fill)
+        governments = world.governments
+        for buyer, fill in zip(trades.buyers, trades.bid_fills, strict=True):
+            if fill <= 0.0:
+                continue
+            fill = float(fill)
+            world.ledger.pay(buyer.account, exchange, fill * price, "purchases_chemical")
+            buyer.receive(fill, price)
+            gov = governments.get(buyer.region)
+            if gov is not None:
+                imported = 1.0 - by_region.get(buyer.region, 0.0) / trades.volume_t
+                gov.at_purchase(buyer, fill, price, imported)

@@ -1,0 +1,196 @@
+"""The world the agents live in: calendar, price board, accounts, parameters and observations.
+
+``World`` implements the protocol in ``agents/world.py``. The model builds one and hands it to
+every agent; stages update it (a new price, a month's observations), agents only read it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from lithium_abm.model.ledger import Ledger
+from lithium_abm.model.param_groups import ParamGroups
+
+if TYPE_CHECKING:
+    from lithium_abm.model.policy.government import Government
+
+PRODUCTS = ("concentrate", "chemical")
+
+
+class PriceBoard:
+    """Last prices, their recent and slow averages and the adaptive expectation, per product."""
+
+    def __init__(self, opening: dict[str, float], smoothing: float) -> None:
+        self.last = dict(opening)
+        self._smoothed = dict(opening)
+        self._smoothing = smoothing
+        self._done: dict[str, list[float]] = {k: [] for k in opening}
+        self._cache: dict[tuple[str, int], tuple[int, float]] = {}
+
+    def set(self, product: str, price: float) -> None:
+        self.last[product] = price
+        self._done[product].append(price)
+        self._smoothed[product] += self._smoothing * (price - self._smoothed[product])
+
+    def mean_of_last(self, product: str, months: int) -> float:
+        """Mean of the last ``months`` prices; computed once per month, asked by many agents."""
+        done = self._done[product]
+        if not done:
+            return self.last[product]
+        key = (product, months)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == len(done):
+            return cached[1]
+        window = done[-months:]
+        value = sum(window) / len(window)
+        self._cache[key] = (len(done), value)
+        return value
+
+    def smoothed(self, product: str) -> float:
+        return self._smoothed[product]
+
+
+class World:
+    """The concrete world: what agents see and what the model's stages keep up to date."""
+
+    def __init__(
+        self,
+        host: mesa.Model,
+        params: ParamGroups,
+        start_year: int,
+        start_month: int,
+    ) -> None:
+        self.host = host
+        self.params = params
+        self.rng: np.random.Generator = host.rng
+        self.start_year = start_year
+        self.start_month = start_month
+        self.month = -1
+        self.ledger = ledger = Ledger()
+        self.capital_account = ledger.open("external:capital_market")
+        self.suppliers_account = ledger.open("external:suppliers")
+        self.households_account = ledger.open("external:battery_customers")
+        self.treasury_account = ledger.open("external:treasuries")
+        self.exchange_account = ledger.open("exchange")
+        market = params.market
+        self.prices = PriceBoard(
+            {
+                "concentrate": float(market.initial_price_concentrate_usd_t),
+                "chemical": float(market.initial_price_chemical_usd_t),
+            },
+            market.expectation_smoothing,
+        )
+        self.last_price = self.prices.last
+        refiner = params.refiner
+        self._lepidolite_discount = (
+            refiner.conversion_cost_usd_t_lepidolite - refiner.conversion_cost_usd_t_spodumene
+        )
+        self.governments: dict[str, Government] = {}
+        self._capacity: dict[tuple[str, str], tuple[float, float]] = {}
+        self._domestic_hist: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        self._state_loss_hist: dict[str, list[tuple[float, float]]] = defaultdict(list)
+
+    # --- calendar -------------------------------------------------------------------------------
+    def event_time(self, months_ahead: int) -> float:
+        """Mesa time of an event that takes effect ``months_ahead`` months from this month.
+
+        Month index m runs as the step at time m + 1, so an event at m + 0.5 happens between
+        months, before month m. During initialisation "this month" is the first month.
+        """
+        return max(self.month, 0) + int(months_ahead) + 0.5
+
+    def schedule(self, action: Callable[[], None], months_ahead: int) -> float:
+        at = self.event_time(months_ahead)
+        self.host.schedule_event(action, at=at)
+        return at
+
+    def now(self) -> float:
+        return self.host.time
+
+    def year_fraction(self) -> float:
+        """Calendar time of the current month as a fractional year (2015.0 = January 2015)."""
+        return self.start_year + (self.start_month - 1 + max(self.month, 0)) / 12.0
+
+    # --- prices ---------------------------------------------------------------------------------
+    def recent_price(self, product: str) -> float:
+        """Average of the last 3 months (what a trader sees now)."""
+        return self.prices.mean_of_last(product, 3)
+
+    def slow_price(self, product: str) -> float:
+        """Average of the last 12 months (contract prices, battery pass-through)."""
+        return self.prices.mean_of_last(product, 12)
+
+    def smoothed_price(self, product: str) -> float:
+        """Adaptive expectation (exponential smoothing)."""
+        return self.prices.smoothed(product)
+
+    def quality_discount(self, resource: str) -> float:
+        """What lepidolite concentrate is worth less than spodumene: its extra conversion cost."""
+        return self._lepidolite_discount if resource == "lepidolite" else 0.0
+
+    def conversion_cost_for(self, resource: str) -> float:
+        """Cost of turning the resource's product into chemical (0 where made on site)."""
+        return self.params.resources[resource].conversion_cost_usd_t
+
+    def product_price(self, resource: str) -> float:
+        """Market-equivalent price of a mine's product this month."""
+        if self.params.resources[resource].conversion_cost_usd_t == 0.0:
+            return self.last_price["chemical"]
+        return max(0.0, self.last_price["concentrate"] - self.quality_discount(resource))
+
+    # --- observations ---------------------------------------------------------------------------
+    def set_capacity(self, capacity: dict[tuple[str, str], tuple[float, float]]) -> None:
+        self._capacity = capacity
+
+    def capacity_and_pipeline(self, region: str, resource: str) -> tuple[float, float]:
+        """Installed and under-construction mine capacity (t/yr) of a region and resource."""
+        return self._capacity.get((region, resource), (0.0, 0.0))
+
+    def observe(
+        self, region: str, mined_t: float, chemical_t: float, state_t: float, state_loss_t: float
+    ) -> None:
+        self._domestic_hist[region].append((mined_t, chemical_t))
+        self._state_loss_hist[region].append((state_t, state_loss_t))
+
+    def domestic_feed_share(self, region: str) -> float:
+        """Domestic mine output over domestic chemical output, last three months."""
+        hist = self._domestic_hist[region][-3:]
+        mined = sum(a for a, _ in hist)
+        chem = sum(b for _, b in hist)
+        return mined / chem if chem > 0 else 1.0
+
+    def state_mine_loss_share(self, region: str) -> float:
+        hist = self._state_loss_hist[region][-3:]
+        out = sum(a for a, _ in hist)
+        return sum(b for _, b in hist) / out if out > 0 else 0.0
+
+    # --- policy as investors see it -------------------------------------------------------------
+    def government_of(self, region: str) -> Government | None:
+        return self.governments.get(region)
+
+    def royalty_rate(self, region: str) -> float:
+        """Royalty on sales value in ``region`` (0 where no government levies one)."""
+        gov = self.governments.get(region)
+        return gov.royalty if gov is not None else 0.0
+
+    def state_profit_share(self, region: str) -> float:
+        """Share of mine profits the producing state takes (resource nationalism)."""
+        gov = self.governments.get(region)
+        return gov.profit_share if gov is not None else 0.0
+
+    def converter_capex_and_lead(self, region: str) -> tuple[float, int]:
+        """Capex (USD per t/yr) and lead time (months) of converter capacity in ``region``.
+
+        Outside China both rise under China's technology export controls (an instrument).
+        """
+        p = self.params.refiner
+        if region == "CN":
+            return p.capex_usd_tpa_refiner_cn, int(p.lead_time_months_refiner_cn)
+        control = sum(g.technology_control for g in self.governments.values())
+        capex = p.capex_usd_tpa_refiner_row * (1.0 + 0.5 * control)
+        return capex, round(p.lead_time_months_refiner_row * (1.0 + control))
