@@ -17,6 +17,23 @@ if TYPE_CHECKING:
     from lithium_abm.agents.world import World
     from lithium_abm.model.markets.orders import Trades
 
+
+class _Setting:
+    """A government's read-only view of one instrument setting (``default`` when the government
+    does not hold the instrument): ``gov.royalty`` reads the royalty instrument's level."""
+
+    def __init__(self, instrument: str, attribute: str = "level", default: float = 0.0) -> None:
+        self.instrument = instrument
+        self.attribute = attribute
+        self.default = default
+
+    def __get__(self, gov: Any, owner: type | None = None) -> Any:
+        if gov is None:
+            return self
+        inst = gov._by_name.get(self.instrument)
+        return getattr(inst, self.attribute) if inst is not None else self.default
+
+
 COUNTRY_NAMES = {"CN": "China", "AU": "Australia", "CL": "Chile", "AR": "Argentina", "US": "US"}
 
 
@@ -72,14 +89,14 @@ class Government(Firm):
         inst = self._by_name.get(name)
         return float(getattr(inst, attribute)) if inst is not None else default
 
-    royalty = property(lambda self: self.level("royalty"))
-    tariff = property(lambda self: self.level("tariff"))
-    profit_share = property(lambda self: self.level("state_profit_share"))
-    technology_control = property(lambda self: self.level("technology_export_control"))
-    equity_share = property(lambda self: self.level("equity_stakes"))
-    subsidy_rate_usd_t = property(lambda self: self.level("production_subsidy", "rate_usd_t"))
-    pressure = property(lambda self: self.level("closure_pressure", "pressure"))
-    enforcement = property(lambda self: self.level("inspections", "enforcement", 1.0))
+    royalty = _Setting("royalty")
+    tariff = _Setting("tariff")
+    profit_share = _Setting("state_profit_share")
+    technology_control = _Setting("technology_export_control")
+    equity_share = _Setting("equity_stakes")
+    subsidy_rate_usd_t = _Setting("production_subsidy", "rate_usd_t")
+    pressure = _Setting("closure_pressure", "pressure")
+    enforcement = _Setting("inspections", "enforcement", 1.0)
 
     def support_usd_t(self, mine: Any) -> float:
         """Per-tonne support a state-backed mine's decisions count on."""

@@ -74,19 +74,60 @@ def time_model(config: ModelConfig, seed: int = 1) -> dict[str, float]:
     }
 
 
+class _BareAgent:
+    """Mixed into a Mesa agent by ``bare_mesa_loop_s``: a step that does nothing."""
+
+    def step(self) -> None:
+        pass
+
+
+def bare_mesa_loop_s(agent_months: int, months: int) -> float:
+    """CPU seconds of the reference loop: a bare Mesa model stepping ``agent_months /
+    months`` do-nothing agents with ``shuffle_do`` for ``months`` steps (the same agent-months
+    as the run it is compared with, so the ratio is the cost of the model's behaviour)."""
+    import mesa
+
+    class BareAgent(_BareAgent, mesa.Agent):
+        pass
+
+    class BareModel(mesa.Model):
+        def __init__(self, n: int) -> None:
+            super().__init__(rng=1)
+            BareAgent.create_agents(self, n)
+
+        def step(self) -> None:
+            self.agents.shuffle_do("step")
+
+    c0 = time.process_time()
+    model = BareModel(max(1, round(agent_months / months)))
+    for _ in range(months):
+        model.step()
+    return time.process_time() - c0
+
+
 def bench_baseline(repeats: int) -> dict[str, float]:
+    """Baseline runs (with agent records) interleaved with the bare Mesa loop over the same
+    agent-months, so both see the same machine load; the ratio is of CPU-time medians."""
     from lithium_abm.experiments.scenario import load_scenario
 
     config = load_scenario("baseline")
-    runs = [time_model(config, seed) for seed in range(1, repeats + 1)]
+    runs, bare = [], []
+    for seed in range(1, repeats + 1):
+        runs.append(time_model(config, seed))
+        bare.append(bare_mesa_loop_s(int(runs[-1]["agent_months"]), int(runs[-1]["months"])))
     median = statistics.median(r["total_s"] for r in runs)
+    median_cpu = statistics.median(r["total_cpu_s"] for r in runs)
+    bare_cpu = statistics.median(bare)
     return {
         "repeats": repeats,
         "median_s": median,
-        "median_cpu_s": statistics.median(r["total_cpu_s"] for r in runs),
+        "median_cpu_s": median_cpu,
         "min_s": min(r["total_s"] for r in runs),
         "months": runs[0]["months"],
         "ms_per_month": 1e3 * median / runs[0]["months"],
+        "agent_months": statistics.median(r["agent_months"] for r in runs),
+        "bare_mesa_cpu_s": bare_cpu,
+        "ratio_to_bare_mesa": median_cpu / bare_cpu if bare_cpu > 0 else float("nan"),
     }
 
 
@@ -185,6 +226,9 @@ def format_bench(results: dict) -> str:
         f"Baseline run ({base['months']} months): median {base['median_s']:.3f} s wall, "
         f"{base['median_cpu_s']:.3f} s CPU, of {base['repeats']} (min {base['min_s']:.3f} s); "
         f"{base['ms_per_month']:.2f} ms/month",
+        f"Bare Mesa shuffle_do loop over the same {base['agent_months']:,.0f} agent-months: "
+        f"{base['bare_mesa_cpu_s']:.3f} s CPU; the model costs "
+        f"{base['ratio_to_bare_mesa']:.1f}x that",
         "",
         "Scaled    mines start/end  agent-months  build s  ms/month  CPU ms/month  "
         "CPU us/agent-month  time vs 1x  agents vs 1x",
