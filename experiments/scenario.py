@@ -24,12 +24,13 @@ from lithium_abm.model.config import (
     RefinerSpec,
     ResourceSpec,
 )
+from lithium_abm.model.markets.rules import CLEARING_RULES
 from lithium_abm.model.parameters import PARAMETERS, RESOURCES, resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SECTIONS = {"scenario", "data", "demand_path", "parameters"}
-SCENARIO_KEYS = {"name", "description", "start", "end", "extends"}
+SCENARIO_KEYS = {"name", "description", "start", "end", "extends", "clearing_rule"}
 DATA_KEYS = ("mines", "refiners", "battery_makers", "resource_base")
 OPTIONAL_DATA_KEYS = ("governments",)  # default: scenarios/governments.csv
 
@@ -270,6 +271,12 @@ def load_scenario(
         )
     except GovernmentsTableError as exc:
         raise ScenarioError(str(exc)) from None
+    rule = str(meta.get("clearing_rule", "uniform_price"))
+    if rule not in CLEARING_RULES:
+        raise ScenarioError(
+            f"{path}: scenario.clearing_rule must be one of {', '.join(sorted(CLEARING_RULES))}, "
+            f"got {rule!r}"
+        )
     return ModelConfig(
         name=str(meta["name"]),
         description=" ".join(str(meta.get("description", "")).split()),
@@ -283,6 +290,7 @@ def load_scenario(
         demand_path_t=tuple(sorted(demand)),
         extra={"path": str(path), "overrides": dict(overrides or {})},
         governments=governments,
+        clearing_rule=rule,
     )
 
 

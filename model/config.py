@@ -82,6 +82,7 @@ class ModelConfig:
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     governments: tuple[GovernmentSpec, ...] = ()
+    clearing_rule: str = "uniform_price"  # a name in model/markets/rules.CLEARING_RULES
 
 
 def month_index(start: str, when: str) -> int:

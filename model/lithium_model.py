@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from numbers import Integral
 from typing import Any
 
@@ -100,12 +101,13 @@ class LithiumModel(mesa.Model):
         self.projects = Projects(world, pop)
         self.court = BankruptcyCourt(world, pop)
         self.exploration = Exploration(world, pop)
-        self.concentrate_market = ConcentrateMarket(world, pop.groups)
-        self.chemical_market = ChemicalMarket(world, pop.groups)
+        self.concentrate_market = ConcentrateMarket(world, pop.groups, config.clearing_rule)
+        self.chemical_market = ChemicalMarket(world, pop.groups, config.clearing_rule)
         self.outcomes = {
             "concentrate": self.concentrate_market.outcome,
             "chemical": self.chemical_market.outcome,
         }
+        self.stages = self._default_stages()
         self._schedule_events(config)
         self.recorder = Recorder(self, record_agents=record_agents)
         self.datacollector = self.recorder.datacollector()
@@ -118,11 +120,19 @@ class LithiumModel(mesa.Model):
         return cls(config, seed=seed, record_agents=record_agents)
 
     def _schedule_events(self, config: ModelConfig) -> None:
+        """Reviews and budget years as Mesa events between months, none after the last month
+        (so steps after the end do nothing)."""
+        last = float(self.n_months)
         review = int(self.params.policy.policy_review_months)
-        for gov in self.population.governments.values():
-            self.schedule_recurring(gov.review, Schedule(interval=review, start=review + 0.5))
+        if review + 0.5 <= last:
+            for gov in self.population.governments.values():
+                every_review = Schedule(interval=review, start=review + 0.5, end=last)
+                self.schedule_recurring(gov.review, every_review)
         first_january = (13 - self.world.start_month) % 12 + 0.5
-        self.schedule_recurring(self._new_budget_year, Schedule(interval=12, start=first_january))
+        if first_january <= last:
+            self.schedule_recurring(
+                self._new_budget_year, Schedule(interval=12, start=first_january, end=last)
+            )
         china_2025 = month_index(config.start, "2025-01")
         discovery = self.params.exploration.cn_discovery_2025_tpa
         if 0 <= china_2025 < self.n_months and discovery > 0.0:
@@ -134,46 +144,88 @@ class LithiumModel(mesa.Model):
         self.exploration.explore_year()
 
     # --- the month -----------------------------------------------------------------------------
+    def _default_stages(self) -> list[tuple[str, Callable[[], None]]]:
+        return [
+            ("demand", self._demand_stage),
+            ("mines", self._mines_stage),
+            ("concentrate", self._concentrate_stage),
+            ("refiners", self._refiners_stage),
+            ("chemical", self._chemical_stage),
+            ("batteries", self._batteries_stage),
+            ("accounting", self._accounting_stage),
+            ("investment", self._investment_stage),
+            ("data", self._data_stage),
+        ]
+
+    def stage_names(self) -> list[str]:
+        return [name for name, _ in self.stages]
+
+    def insert_stage(self, name: str, run: Callable[[], None], *, after: str) -> None:
+        """Run ``run()`` every month right after the stage ``after`` (how a new agent type or
+        mechanism joins the month without editing this class; see docs/ARCHITECTURE.md)."""
+        names = self.stage_names()
+        if name in names:
+            raise ValueError(f"stage {name!r} exists already; stages: {', '.join(names)}")
+        if after not in names:
+            raise ValueError(f"unknown stage {after!r}; stages: {', '.join(names)}")
+        self.stages.insert(names.index(after) + 1, (name, run))
+
     def step(self) -> None:
         world = self.world
-        pop = self.population
         if world.month >= self.n_months - 1:
             self.running = False
             return
         world.month += 1
         world.ledger.start_month()
-        # 2. demand
+        for _, run in self.stages:
+            run()
+        if world.month == self.n_months - 1:
+            self.running = False
+
+    def _demand_stage(self) -> None:
         demand_t = self.demand.run()
-        for maker in pop.battery_makers:
+        for maker in self.population.battery_makers:
             maker.take_orders(demand_t)
-        # 3. mines
-        for mine in pop.mines:
+
+    def _mines_stage(self) -> None:
+        for mine in self.population.mines:
             mine.produce()
-        # 4. concentrate market
+
+    def _concentrate_stage(self) -> None:
+        pop = self.population
         self.outcomes["concentrate"] = self.concentrate_market.run(
             pop.hard_rock_mines, pop.refiners
         )
-        # 5. refiners and recyclers
-        for refiner in pop.refiners:
+
+    def _refiners_stage(self) -> None:
+        for refiner in self.population.refiners:
             refiner.convert()
         self.recycling.run()
-        # 6. chemical market
+
+    def _chemical_stage(self) -> None:
+        pop = self.population
         reserve = [pop.stockpiler] if pop.stockpiler is not None else []
         sellers = pop.refiners + pop.chemical_mines + pop.recyclers + reserve
         self.outcomes["chemical"] = self.chemical_market.run(sellers, pop.battery_makers + reserve)
-        # 7. batteries
-        for maker in pop.battery_makers:
+
+    def _batteries_stage(self) -> None:
+        makers = self.population.battery_makers
+        for maker in makers:
             maker.make_batteries()
-        self.recycling.put_into_use(sum(b.consumed_t for b in pop.battery_makers))
-        # 8. accounting
-        for mine in pop.mines:
+        self.recycling.put_into_use(sum(b.consumed_t for b in makers))
+
+    def _accounting_stage(self) -> None:
+        mines = self.population.mines
+        for mine in mines:
             if mine.state != CLOSED:
                 mine.settle_month()
-        for mine in pop.mines:
+        for mine in mines:
             if mine.state != CLOSED and self.court.is_bankrupt(mine):
                 self.court.resolve(mine)
         self._observe()
-        # 9. investment
+
+    def _investment_stage(self) -> None:
+        pop = self.population
         self._refresh_capacity()
         for key in sorted(pop.developers):
             self._carry_out(pop.developers[key].consider())
@@ -184,11 +236,10 @@ class LithiumModel(mesa.Model):
         for gov in pop.governments.values():
             if gov.consider_stakes():
                 self.projects.develop_state_mine(gov)
-        # 10. data
+
+    def _data_stage(self) -> None:
         self.recorder.record()
         self.datacollector.collect(self)
-        if world.month == self.n_months - 1:
-            self.running = False
 
     def _carry_out(self, intent: Any) -> None:
         if intent is not None:

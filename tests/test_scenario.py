@@ -217,7 +217,8 @@ def test_unknown_section(write_scenario):
 def test_unknown_scenario_key(write_scenario):
     path = write_scenario(toml=('name = "tiny"', 'name = "tiny"\ncolour = "red"'))
     with raises_scenario_error(
-        "unknown key scenario.colour", "allowed: description, end, extends, name, start"
+        "unknown key scenario.colour",
+        "allowed: clearing_rule, description, end, extends, name, start",
     ):
         load_scenario(path)
 

@@ -3,7 +3,8 @@ file of its own that calls ``register``.
 
 A rule takes bid prices and quantities and offer prices and quantities (numpy arrays) and
 returns a ``ClearingResult`` (``model/clearing.py``): price, volume, fills per order, best bid
-and offer. Scenarios choose a rule with the ``clearing_rule`` parameter.
+and offer. A scenario chooses its rule with ``scenario.clearing_rule`` (default
+``uniform_price``).
 """
 
 from __future__ import annotations
