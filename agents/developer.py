@@ -97,7 +97,11 @@ class Developer(WorldAgent):
     def expected_margin_usd_t(self, deposit: Deposit, trend_weight: float) -> float:
         """Expected chemical-equivalent margin at the time the mine would start producing."""
         world = self.world
-        growth = expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
+        growth = (
+            expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
+            if world.params.policy.growth_expectations_enabled
+            else 0.0
+        )
         outlook = expected_price(
             world.smoothed_price("chemical"), growth, trend_weight, self.lead_time_months
         )

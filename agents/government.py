@@ -178,6 +178,8 @@ class Government(Firm):
         """Whether to co-invest in a domestic project this month (the stage finds one)."""
         if "equity_stakes" not in self._by_name:
             return False
+        if not self.world.params.policy.equity_stakes_enabled:
+            return False
         if not self.active_policy or self.self_sufficiency >= self.self_sufficiency_target:
             return False
         if self.budget_left_usd() <= 0.0:

@@ -150,6 +150,8 @@ class Mine(Firm):
         """Per-tonne support a state-backed mine receives: subsidy plus cheap power."""
         if self.owner_kind != "state" or not self.supported:
             return 0.0
+        if not self.world.params.policy.state_subsidy_enabled:
+            return 0.0
         gov = self.government
         if gov is None:
             return 0.0
@@ -176,7 +178,11 @@ class Mine(Firm):
 
     def loss_tolerance(self) -> float:
         """Multiplier on the care-and-maintenance threshold (political pressure)."""
-        if self.owner_kind == "state" and self.supported:
+        if (
+            self.owner_kind == "state"
+            and self.supported
+            and self.world.params.policy.closure_pressure_enabled
+        ):
             gov = self.government
             if gov is not None:
                 return gov.loss_tolerance()
@@ -286,19 +292,33 @@ class Mine(Firm):
             self.government.at_mine_settlement(self, unit_cost)
         self._decide(price, unit_cost)
 
-    def _decide(self, price: float, decision_cost: float) -> None:
-        """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds."""
-        p = self.p
+    def monthly_margin_usd(self, price: float, decision_cost: float) -> float:
+        """The month's cash margin at nameplate as the owner weighs it (after royalty)."""
         royalty_usd_t = price * self.world.royalty_rate(self.region)
-        monthly_margin = (
+        return (
             self.decision_price_usd_t(price) - royalty_usd_t - decision_cost
         ) * self.monthly_capacity_t
+
+    def _decide(self, price: float, decision_cost: float) -> None:
+        """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds.
+
+        With ``hysteresis_enabled`` off the operator is myopic: it idles when this month's cash
+        margin is negative and restarts at once, at no cost, when it is positive (it still
+        closes after the longest care spell).
+        """
+        p = self.p
+        monthly_margin = self.monthly_margin_usd(price, decision_cost)
+        policy = self.world.params.policy
         if self.state in PRODUCING:
             thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
             self.night_shift = thin and self.energy_share > 0.0
-            self.cum_loss_usd = min(0.0, self.cum_loss_usd + monthly_margin)
-            threshold = p.care_loss_months * self.fixed_cost_usd_month * self.loss_tolerance()
-            if -self.cum_loss_usd > threshold:
+            if policy.hysteresis_enabled:
+                self.cum_loss_usd = min(0.0, self.cum_loss_usd + monthly_margin)
+                threshold = p.care_loss_months * self.fixed_cost_usd_month * self.loss_tolerance()
+                idle = -self.cum_loss_usd > threshold
+            else:
+                idle = monthly_margin < 0.0
+            if idle:
                 self.state = CARE
                 self.care_months = 0
                 self.cum_surplus_usd = 0.0
@@ -308,9 +328,17 @@ class Mine(Firm):
             if self.care_months > p.max_care_months:
                 self.state = CLOSED
                 return
+            if not policy.hysteresis_enabled:
+                if monthly_margin > 0.0:
+                    self.state = OPERATING
+                    self.care_months = 0
+                    self.cum_loss_usd = 0.0
+                return
             world = self.world
-            growth = expected_growth(
-                world.recent_price(self.product), world.slow_price(self.product)
+            growth = (
+                expected_growth(world.recent_price(self.product), world.slow_price(self.product))
+                if policy.growth_expectations_enabled
+                else 0.0
             )
             outlook = expected_price(
                 world.smoothed_price(self.product),
@@ -319,10 +347,7 @@ class Mine(Firm):
                 p.restart_delay_months,
             )
             outlook -= world.quality_discount(self.resource)
-            royalty_usd_t = outlook * world.royalty_rate(self.region)
-            expected_margin = (
-                self.decision_price_usd_t(outlook) - royalty_usd_t - decision_cost
-            ) * self.monthly_capacity_t
+            expected_margin = self.monthly_margin_usd(outlook, decision_cost)
             self.cum_surplus_usd = max(0.0, self.cum_surplus_usd + expected_margin)
             if self.cum_surplus_usd > p.restart_surplus_months * self.fixed_cost_usd_month:
                 cost = p.restart_cost_months * self.fixed_cost_usd_month

@@ -65,10 +65,19 @@ class Refiner(ChemicalSeller, Firm):
         """What a tonne of feed is worth to this refiner at the last chemical price."""
         return self.world.last_price["chemical"] - self.conversion_cost_usd_t
 
+    def _feed_supported(self) -> bool:
+        """Whether it buys a full month's feed at a loss: a group's converter, or a state one
+        under pressure against closure (``closure_pressure_enabled``)."""
+        if not self.supported:
+            return False
+        if self.owner_kind == "state":
+            return bool(self.world.params.policy.closure_pressure_enabled)
+        return True
+
     def feed_wanted_t(self) -> float:
         """Feed to buy this month: a month's throughput plus a share of the cover gap."""
         p = self.p
-        run_rate = 1.0 if self.netback_usd_t() > 0.0 or self.supported else 0.5
+        run_rate = 1.0 if self.netback_usd_t() > 0.0 or self._feed_supported() else 0.5
         run_rate *= stock_curtailment(self.chemical_t, self.monthly_capacity_t, p.max_stock_months)
         target = p.refiner_feed_cover_months * self.monthly_capacity_t
         wanted = self.monthly_capacity_t * run_rate + (target - self.feed_t) / 2.0

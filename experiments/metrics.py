@@ -145,14 +145,21 @@ def months_peak_to_trough(df: pd.DataFrame) -> float:
     return float((trough.year - peak.year) * 12 + trough.month - peak.month)
 
 
+def _bust_rows(df: pd.DataFrame) -> pd.DataFrame | None:
+    """The months of the 24-month bust window (None without a bust)."""
+    window = bust_window(df)
+    if window is None:
+        return None
+    return df[(df["date"] >= window.start) & (df["date"] <= window.end)]
+
+
 @register_metric("lepidolite_loss_share_bust", unit="share of lepidolite output")
 def lepidolite_loss_share_bust(df: pd.DataFrame) -> float:
     """Mean share of lepidolite output made at a loss in the 24-month bust window."""
-    window = bust_window(df)
-    if window is None:
+    rows = _bust_rows(df)
+    if rows is None:
         return math.nan
-    inside = (df["date"] >= window.start) & (df["date"] <= window.end)
-    values = df.loc[inside, "loss_making_share_lepidolite"]
+    values = rows["loss_making_share_lepidolite"]
     return float(values.mean()) if values.notna().any() else math.nan
 
 
@@ -174,3 +181,10 @@ def lepidolite_output_2030(df: pd.DataFrame) -> float:
     """Lepidolite output in 2030 (NaN if the run misses part of 2030)."""
     values = _year(df, 2030, "production_t_lepidolite")
     return math.nan if values is None else float(values.sum())
+
+
+@register_metric("lepidolite_output_bust_t", unit="t LCE")
+def lepidolite_output_bust(df: pd.DataFrame) -> float:
+    """Lepidolite output summed over the 24-month bust window (NaN without a bust)."""
+    rows = _bust_rows(df)
+    return math.nan if rows is None else float(rows["production_t_lepidolite"].sum())

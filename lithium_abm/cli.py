@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lithium_abm.cli_experiments",  # sweep, sensitivity, bench
     "lithium_abm.cli_dashboard",  # dashboard
     "lithium_abm.cli_calibration",  # calibrate, validate
+    "lithium_abm.cli_attribution",  # attribute
 )
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

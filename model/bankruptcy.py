@@ -2,8 +2,8 @@
 
 A mine whose overdraft passes its credit line is bankrupt: its debt is written off and it is
 offered, at a share of the capex of its capacity, first to integrated groups with the cash (when
-integration is on), then to a government with an active self-sufficiency policy; an unwanted
-mine closes.
+integration is on), then to a government with an active self-sufficiency policy (when equity
+stakes are on); an unwanted mine closes.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ class BankruptcyCourt:
                 self.asset_sales += 1
                 return
         gov = world.government_of(mine.region)
-        if gov is not None and gov.active_policy and attractive:
+        equity = world.params.policy.equity_stakes_enabled
+        if gov is not None and gov.active_policy and attractive and equity:
             paid = gov.spend(world.capital_account, value, "state_takeovers")
             if paid > 0.0:
                 mine.owner_kind = "state"

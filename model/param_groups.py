@@ -182,6 +182,11 @@ class PolicyParams(_Group):
 
     integration_enabled: bool
     state_support_enabled: bool
+    state_subsidy_enabled: bool
+    closure_pressure_enabled: bool
+    hysteresis_enabled: bool
+    growth_expectations_enabled: bool
+    equity_stakes_enabled: bool
     policy_review_months: int
     max_subsidy_usd_t: float
     subsidy_step_usd_t: float

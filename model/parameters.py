@@ -523,6 +523,60 @@ _PARAMS: list[Param] = [
         "brief mechanism 6",
     ),
     Param(
+        "state_subsidy_enabled",
+        True,
+        "switch",
+        None,
+        None,
+        "State-backed mines receive the production subsidy and cheap power. Off: no subsidy or "
+        "cheap-power payment, and a state mine's decisions count no support per tonne.",
+        "brief mechanism 6 (attribution switch)",
+    ),
+    Param(
+        "closure_pressure_enabled",
+        True,
+        "switch",
+        None,
+        None,
+        "Political pressure against care and maintenance stretches a state mine's loss "
+        "threshold and keeps state converters buying feed at a loss. Off: a state mine's loss "
+        "threshold is the private one and a state converter runs on its netback.",
+        "brief mechanism 6 (attribution switch)",
+    ),
+    Param(
+        "hysteresis_enabled",
+        True,
+        "switch",
+        None,
+        None,
+        "Sunk-cost hysteresis: a mine idles only after losses accumulate past a threshold and "
+        "restarts after an expected surplus accumulates, paying a restart cost and waiting a "
+        "restart delay. Off: a myopic operator idles when this month's cash margin is negative "
+        "and restarts at once, at no cost, when it is positive (it still closes after the "
+        "maximum months in care).",
+        "brief mechanism 4 (attribution switch)",
+    ),
+    Param(
+        "growth_expectations_enabled",
+        True,
+        "switch",
+        None,
+        None,
+        "Developers and operators of idle mines extrapolate the price trend. Off: they expect "
+        "today's smoothed price to persist (no growth term).",
+        "brief mechanism 5 (attribution switch)",
+    ),
+    Param(
+        "equity_stakes_enabled",
+        True,
+        "switch",
+        None,
+        None,
+        "Governments co-invest in domestic projects and take over bankrupt mines. Off: no state "
+        "mine development and no state takeover (an unwanted bankrupt mine closes).",
+        "brief mechanism 6 (attribution switch)",
+    ),
+    Param(
         "feed_security_premium",
         0.3,
         "share of market price",
@@ -1312,7 +1366,16 @@ _PARAMS: list[Param] = [
         "assumption: China dominates battery recycling",
     ),
 ]
-MECHANISMS = ("integration_enabled", "state_support_enabled", "recycling_enabled")
+MECHANISMS = (
+    "integration_enabled",
+    "state_support_enabled",
+    "state_subsidy_enabled",
+    "closure_pressure_enabled",
+    "hysteresis_enabled",
+    "growth_expectations_enabled",
+    "equity_stakes_enabled",
+    "recycling_enabled",
+)
 LEVERS = (
     "cn_self_sufficiency_target",
     "cn_support_budget_usd_yr",

@@ -19,7 +19,7 @@ NOTEBOOKS = notebook_paths(Path(__file__).resolve().parent.parent / "notebooks")
 
 
 def test_notebooks_exist() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

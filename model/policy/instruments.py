@@ -88,7 +88,13 @@ class TechnologyExportControl(Instrument):
 
 # --- support for state-backed mines -----------------------------------------------------------
 def _state_backed_output(gov: Government, mine: Any) -> bool:
-    return mine.output_t > 0.0 and mine.owner_kind == "state" and mine.supported
+    """Output the support budget pays for (never with ``state_subsidy_enabled`` off)."""
+    return (
+        mine.output_t > 0.0
+        and mine.owner_kind == "state"
+        and mine.supported
+        and gov.world.params.policy.state_subsidy_enabled
+    )
 
 
 @register
