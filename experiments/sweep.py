@@ -92,8 +92,14 @@ def scenario_digest(config: ModelConfig) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def run_id(config: ModelConfig, digest: str, values: dict[str, Any], seed: int) -> str:
-    """Content hash of everything that determines a run's output."""
+def run_id(
+    config: ModelConfig, digest: str, values: dict[str, Any], seed: int, point: int | None = None
+) -> str:
+    """Content hash of everything that determines a run's output, and of its design point.
+
+    Two design points may coincide (an integer parameter on a grid, rounded Sobol samples): the
+    point index in the key keeps them apart as replicates, so neither overwrites the other.
+    """
     from lithium_abm import __version__
 
     params = {**config.params, **values}
@@ -106,6 +112,8 @@ def run_id(config: ModelConfig, digest: str, values: dict[str, Any], seed: int) 
         "seed": int(seed),
         "version": __version__,
     }
+    if point is not None:
+        key["point"] = int(point)
     text = json.dumps(key, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -117,7 +125,7 @@ def plan_runs(
     digest = scenario_digest(config)
     seeds = range(spec.first_seed, spec.first_seed + spec.seeds)
     return [
-        RunSpec(run_id(config, digest, values, seed), p, seed, values)
+        RunSpec(run_id(config, digest, values, seed, point=p), p, seed, values)
         for p, values in enumerate(points)
         for seed in seeds
     ]
@@ -337,6 +345,14 @@ class SweepSummary:
     wall_s: float = 0.0
     backend: str = ""
     first_errors: list[str] = field(default_factory=list)
+    rows_on_disk: int = -1  # counted at the end, from the part files
+    missing: int = 0  # runs of the design with no row on disk
+    duplicated: int = 0  # rows on disk beyond one per run of the design
+
+    @property
+    def complete(self) -> bool:
+        """Exactly one row on disk for every run of the design."""
+        return self.rows_on_disk == self.total and not self.missing and not self.duplicated
 
     def text(self) -> str:
         ran = self.ok + self.failed
@@ -357,6 +373,11 @@ class SweepSummary:
             lines.append(
                 f"{len(self.lost)} runs were not completed (their worker died {MAX_ATTEMPTS} "
                 f"times); rerun the same command to retry them."
+            )
+        if self.rows_on_disk >= 0 and not self.complete:
+            lines.append(
+                f"ERROR: the design has {self.total} runs but {self.rows_on_disk} rows are on "
+                f"disk ({self.missing} runs missing, {self.duplicated} rows duplicated)."
             )
         return "\n".join(lines)
 
@@ -481,9 +502,12 @@ def run_sweep(
             opener = lambda: open_local(min(n, len(pending)))  # noqa: E731
         _drive(job, pending, store, opener, spec.batch_size, summary, progress, quiet)
     summary.wall_s = time.perf_counter() - started
+    _count_rows(summary, runs, store)
     info["summary"] = {
         "runs_in_design": summary.total,
-        "runs_on_disk": sum(1 for _ in store.done_ids()),
+        "runs_on_disk": summary.rows_on_disk,
+        "runs_missing": summary.missing,
+        "rows_duplicated": summary.duplicated,
         "last_session": {
             "ran": summary.ok + summary.failed,
             "failed": summary.failed,
@@ -495,6 +519,16 @@ def run_sweep(
     }
     write_text_atomic(out / SWEEP_FILE, json.dumps(info, indent=2) + "\n")
     return summary
+
+
+def _count_rows(summary: SweepSummary, runs: list[RunSpec], store: ResultStore) -> None:
+    """Count the rows on disk against the design: one per run, none missing, none twice."""
+    on_disk = list(store.done_ids())
+    planned = {r.run_id for r in runs}
+    present = set(on_disk)
+    summary.rows_on_disk = len(on_disk)
+    summary.missing = len(planned - present)
+    summary.duplicated = len(on_disk) - len(present) + len(present - planned)
 
 
 def _drive(

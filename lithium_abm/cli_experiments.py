@@ -137,7 +137,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if summary is None:
         return EXIT_INTERRUPTED
     print(summary.text())
-    return EXIT_OK if not (summary.failed or summary.lost) else EXIT_FAIL
+    return EXIT_OK if summary.complete and not (summary.failed or summary.lost) else EXIT_FAIL
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

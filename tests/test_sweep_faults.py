@@ -1,0 +1,48 @@
+"""Issue 13: a sweep never loses or hides a result (coinciding points, corrupt parts, a second
+writer), and its folders are datasets every tool reads."""
+
+from __future__ import annotations
+
+from lithium_abm.experiments.spec import parse_spec
+from lithium_abm.experiments.sweep import load_results, run_sweep
+
+# An integer parameter on a 5-step grid over [1, 3]: 1, 1.5, 2, 2.5, 3 round to 1, 2, 2, 2, 3.
+COINCIDING = """\
+[experiment]
+name = "coinciding"
+scenario = "baseline"
+end = "2015-06"
+design = "grid"
+seeds = 1
+metrics = ["peak_price_usd_t"]
+monthly_columns = ["price_chemical_usd_t"]
+
+[parameters]
+restart_delay_months = { range = [1, 3], steps = 5 }
+"""
+
+
+def test_coinciding_design_points_are_kept_as_replicates(tmp_path):
+    spec = parse_spec(COINCIDING)
+    summary = run_sweep(spec, tmp_path / "out", workers=1, quiet=True)
+    df = load_results(tmp_path / "out")
+    assert len(df) == 5 and df["run_id"].is_unique
+    assert df["point"].tolist() == [0, 1, 2, 3, 4]
+    assert df["restart_delay_months"].tolist() == [1, 2, 2, 2, 3]
+    assert summary.complete and summary.rows_on_disk == 5
+    # replicates of one parameter set give the same numbers (a run is a function of its inputs)
+    assert df.loc[1:3, "peak_price_usd_t"].nunique() == 1
+
+
+def test_row_count_check_reports_missing_rows(tmp_path):
+    spec = parse_spec(COINCIDING)
+    out = tmp_path / "out"
+    run_sweep(spec, out, workers=1, quiet=True)
+    from lithium_abm.experiments.sweep import ResultStore, _count_rows, prepare_sweep
+
+    _, runs, store, _ = prepare_sweep(spec, out)
+    assert isinstance(store, ResultStore)
+    summary = run_sweep(spec, out, workers=1, quiet=True)
+    _count_rows(summary, runs[:3], store)  # a design of 3 runs against 5 rows on disk
+    assert not summary.complete and summary.duplicated == 2
+    assert "ERROR: the design has" in summary.text()
