@@ -110,7 +110,7 @@ def open_dask(scheduler: str | None = None, local_workers: int = 0) -> Backend:
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
-        except OSError as exc:
+        except Exception as exc:  # OSError, but also ValueError/TypeError for a bad address
             from lithium_abm.experiments.spec import SpecError
 
             raise SpecError(f"--dask-scheduler: cannot connect to {scheduler}: {exc}") from None

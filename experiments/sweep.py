@@ -75,13 +75,15 @@ class RunSpec:
 
 def base_config(spec: ExperimentSpec) -> ModelConfig:
     """The scenario with the spec's fixed values and time span; read once, in the parent."""
-    from lithium_abm.experiments.scenario import load_scenario
+    from lithium_abm.experiments.scenario import load_scenario, warn_horizon
 
     config = load_scenario(spec.scenario, spec.fixed)
     start, end = spec.start or config.start, spec.end or config.end
     if end < start:
         raise SpecError(f"experiment.end ({end}) is before the scenario's start ({start})")
-    return replace(config, start=start, end=end)
+    config = replace(config, start=start, end=end)
+    warn_horizon(config)
+    return config
 
 
 def scenario_digest(config: ModelConfig) -> str:

@@ -13,6 +13,7 @@ import importlib
 import os
 import re
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Sequence
@@ -50,11 +51,14 @@ def _error(message: object) -> None:
     print(f"{PROG}: error: {text}", file=sys.stderr)
 
 
-def _whole_number(text: str, option: str, minimum: int) -> int:
+MAX_WHOLE = 2**63 - 1  # the largest seed numpy and Mesa take
+
+
+def _whole_number(text: str, option: str, minimum: int, maximum: int = MAX_WHOLE) -> int:
     """Parse a count or seed ourselves so a bad value gets the one-line error, not usage."""
     value = text.strip()
-    if not re.fullmatch(r"[+-]?\d+", value) or int(value) < minimum:
-        raise CliError(f"{option}: expected a whole number >= {minimum}, got {text!r}")
+    if not re.fullmatch(r"[+-]?\d{1,30}", value) or not minimum <= int(value) <= maximum:
+        raise CliError(f"{option}: expected a whole number in {minimum}-{maximum}, got {text!r}")
     return int(value)
 
 
@@ -70,6 +74,21 @@ def _check_output(path: Path, option: str, want_dir: bool) -> None:
             if not parent.is_dir():
                 raise CliError(f"{option}: {str(parent)!r} is a file, not a directory")
             break
+    # Try to write before any computation: a read-only place fails now, not after an hour.
+    probe_in = (
+        path
+        if (want_dir and path.is_dir())
+        else next(p for p in path.absolute().parents if p.exists())
+    )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lithium-abm-probe-", dir=probe_in)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CliError(
+            f"{option}: cannot write in {str(probe_in)!r} ({exc.strerror or exc}); "
+            "give a writable location"
+        ) from None
 
 
 def _safe_name(name: str) -> str:
