@@ -46,3 +46,55 @@ def test_row_count_check_reports_missing_rows(tmp_path):
     _count_rows(summary, runs[:3], store)  # a design of 3 runs against 5 rows on disk
     assert not summary.complete and summary.duplicated == 2
     assert "ERROR: the design has" in summary.text()
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Pids (other than zombies) whose session id is ``sid``."""
+    import os
+
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def test_sigkilled_sweep_leaves_no_process_and_no_open_pipe(tmp_path):
+    """SIGKILL of the command: forkserver, resource tracker and workers are gone within 5 s,
+    and a caller reading its stderr is not left hanging."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(COINCIDING.replace("seeds = 1", "seeds = 20").replace("2015-06", "2016-12"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lithium_abm", "sweep", str(spec), "--out", str(out)]
+        + ["--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / "runs").glob("part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_session_processes(proc.pid)) >= 3  # the sweep, its forkserver and workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)  # hangs if an orphan still holds the pipes
+    deadline = time.monotonic() + 5
+    while _session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_processes(proc.pid) == []
