@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lithium_abm.experiments.executors import Backend, default_workers, open_dask, open_local
+from lithium_abm.experiments.runner import _fsync_dir, _fsync_file, _jsonable
 from lithium_abm.experiments.spec import ExperimentSpec, SpecError, check_metrics, design_points
 from lithium_abm.model.config import ModelConfig
 from lithium_abm.model.parameters import PARAMETERS
@@ -54,6 +55,8 @@ from lithium_abm.model.parameters import PARAMETERS
 RUNS_DIR = "runs"
 MONTHLY_DIR = "monthly"
 SWEEP_FILE = "sweep.json"
+LOCK_FILE = ".lock"
+QUARANTINE_DIR = "_quarantine"  # corrupt part files moved aside on resume
 META_KEY = b"lithium_abm.sweep"
 MAX_BATCH_RUNS = 20  # bounds the work a killed worker can lose and keeps progress moving
 MAX_ATTEMPTS = 3  # tries of a run whose worker died before it is left for the next resume
@@ -218,21 +221,81 @@ class ResultStore:
         self.monthly_dir = out / MONTHLY_DIR
         self.keep_monthly = bool(spec.monthly_columns)
         self.provenance = provenance
-        meta = {META_KEY: json.dumps(provenance).encode()}
+        meta = {META_KEY: json.dumps(_jsonable(provenance), allow_nan=False).encode()}
         fields = [("run_id", pa.string()), ("point", pa.int64()), ("seed", pa.int64())]
         fields += [(name, _arrow_type(name)) for name in spec.param_names]
         fields += [(name, pa.float64()) for name in metrics]
         fields += [("status", pa.string()), ("error", pa.string()), ("wall_time_s", pa.float64())]
         self.schema = pa.schema(fields, metadata=meta)
 
+    def lock(self) -> None:
+        """Hold an exclusive lock on the output directory until this process ends or
+        :meth:`unlock`: a second sweep into the same directory stops with one line."""
+        import fcntl
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SpecError(
+                f"--out {str(self.out)!r} is in use by another sweep (pid {holder}); wait for "
+                "it to finish or give another directory"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        fd = getattr(self, "_lock_fd", None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def _quarantine(self, part: Path, why: str) -> None:
+        """Move a corrupt part (and its runs/monthly sibling) aside, with a one-line report."""
+        folder = self.out / QUARANTINE_DIR
+        folder.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        for sibling in (self.runs_dir / part.name, self.monthly_dir / part.name):
+            if sibling.exists():
+                target = folder / f"{sibling.parent.name}-{stamp}-{sibling.name}"
+                os.replace(sibling, target)
+        _fsync_dir(folder)
+        print(
+            f"lithium-abm: warning: {part.parent.name}/{part.name} is unreadable ({why}); moved "
+            f"to {QUARANTINE_DIR}/, its runs will be redone",
+            file=sys.stderr,
+        )
+
+    def validate_parts(self) -> int:
+        """Check every part file (footer readable, row count, run ids); quarantine the bad."""
+        bad = 0
+        for folder in (self.runs_dir, self.monthly_dir):
+            for part in sorted(folder.glob("part-*.parquet")):
+                try:
+                    rows = pq.read_metadata(part).num_rows
+                    ids = pq.read_table(part, columns=["run_id"], use_threads=False)
+                    if ids.num_rows != rows or ids.column("run_id").null_count:
+                        raise ValueError(f"{ids.num_rows} of {rows} rows readable")
+                except Exception as exc:  # ArrowInvalid, OSError, a wrong schema
+                    if part.exists():
+                        self._quarantine(part, " ".join(str(exc).split())[:120])
+                        bad += 1
+        return bad
+
     def prepare(self) -> set[str]:
-        """Create the folders, drop leftovers of a killed sweep; return run ids already done."""
+        """Create the folders, drop leftovers of a killed sweep, quarantine corrupt parts;
+        return the run ids already done."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         if self.keep_monthly:
             self.monthly_dir.mkdir(exist_ok=True)
         for folder in (self.runs_dir, self.monthly_dir):
             for tmp in folder.glob(".part-*"):
                 tmp.unlink(missing_ok=True)
+        self.validate_parts()
         committed = {p.name for p in self.runs_dir.glob("part-*.parquet")}
         for orphan in self.monthly_dir.glob("part-*.parquet"):
             if orphan.name not in committed:  # its runs file never landed: those runs rerun
@@ -262,7 +325,9 @@ class ResultStore:
         tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             pq.write_table(table, tmp)
+            _fsync_file(tmp)  # the data is on disk before the name points at it
             os.replace(tmp, final)
+            _fsync_dir(final.parent)  # and the rename itself survives a crash
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -424,7 +489,11 @@ def _check_resume(out: Path, fingerprint: dict) -> None:
         old = json.loads(path.read_text(encoding="utf-8")).get("fingerprint", {})
     except (OSError, ValueError):
         return
-    differ = [k for k in fingerprint if json.dumps(old.get(k)) != json.dumps(fingerprint[k])]
+    differ = [
+        k
+        for k in fingerprint
+        if json.dumps(_jsonable(old.get(k))) != json.dumps(_jsonable(fingerprint[k]))
+    ]
     if differ and any((out / RUNS_DIR).glob("part-*.parquet")):
         raise SpecError(
             f"--out {str(out)!r} holds results of a different sweep (differs in: "
@@ -487,12 +556,34 @@ def run_sweep(
     quiet: bool = False,
 ) -> SweepSummary:
     """Run (or resume) the sweep into ``out``; Ctrl-C keeps finished batches and re-raises."""
-    from lithium_abm.experiments.runner import write_text_atomic
-
     out = Path(out)
     job, runs, store, info = prepare_sweep(spec, out, points)
+    store.lock()
+    try:
+        return _run_locked(
+            spec, out, job, runs, store, info, workers, dask_scheduler, dask_local, progress, quiet
+        )
+    finally:
+        store.unlock()
+
+
+def _run_locked(
+    spec: ExperimentSpec,
+    out: Path,
+    job: BatchJob,
+    runs: list[RunSpec],
+    store: ResultStore,
+    info: dict,
+    workers: int | None,
+    dask_scheduler: str | None,
+    dask_local: int,
+    progress: TextIO | None,
+    quiet: bool,
+) -> SweepSummary:
+    from lithium_abm.experiments.runner import write_text_atomic
+
     done = store.prepare()
-    write_text_atomic(out / SWEEP_FILE, json.dumps(info, indent=2) + "\n")
+    write_text_atomic(out / SWEEP_FILE, strict_json(info))
     pending = [r for r in runs if r.run_id not in done]
     summary = SweepSummary(out, total=len(runs), skipped=len(runs) - len(pending))
     started = time.perf_counter()
@@ -519,8 +610,13 @@ def run_sweep(
         },
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    write_text_atomic(out / SWEEP_FILE, json.dumps(info, indent=2) + "\n")
+    write_text_atomic(out / SWEEP_FILE, strict_json(info))
     return summary
+
+
+def strict_json(value: Any) -> str:
+    """JSON every parser takes: NaN and infinities become null (``json.dumps`` writes NaN)."""
+    return json.dumps(_jsonable(value), indent=2, allow_nan=False) + "\n"
 
 
 def _count_rows(summary: SweepSummary, runs: list[RunSpec], store: ResultStore) -> None:

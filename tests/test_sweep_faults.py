@@ -3,6 +3,8 @@ writer), and its folders are datasets every tool reads."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lithium_abm.experiments.spec import parse_spec
 from lithium_abm.experiments.sweep import load_results, run_sweep
 
@@ -57,7 +59,7 @@ def _session_processes(sid: int) -> list[int]:
         if not entry.isdigit():
             continue
         try:
-            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[3]) == sid and fields[0] != "Z":
@@ -98,3 +100,64 @@ def test_sigkilled_sweep_leaves_no_process_and_no_open_pipe(tmp_path):
     while _session_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _session_processes(proc.pid) == []
+
+
+def test_truncated_part_is_quarantined_and_redone(tmp_path, capsys):
+    out = tmp_path / "out"
+    spec = parse_spec(
+        COINCIDING.replace("seeds = 1", "seeds = 2").replace("metrics", "batch_size = 2\nmetrics")
+    )
+    run_sweep(spec, out, workers=1, quiet=True)
+    reference = load_results(out).drop(columns=["wall_time_s"])
+    part = sorted((out / "runs").glob("part-*.parquet"))[1]
+    part.write_bytes(part.read_bytes()[:100])  # a torn write: no footer
+    (out / "runs" / ".part-stale.parquet.1234.tmp").write_bytes(b"killed mid-write")
+    summary = run_sweep(spec, out, workers=1, quiet=True)
+    err = capsys.readouterr().err
+    assert "is unreadable" in err and "_quarantine/" in err
+    assert summary.ok == 2 and summary.complete
+    again = load_results(out).drop(columns=["wall_time_s"])
+    assert again.equals(reference)
+    assert len(list((out / "_quarantine").iterdir())) == 2  # the runs part and its monthly part
+    assert not list((out / "runs").glob(".*"))
+
+
+def test_second_sweep_into_a_locked_directory_exits_2(tmp_path, capsys):
+    import fcntl
+    import os
+
+    from lithium_abm.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    spec = tmp_path / "spec.toml"
+    spec.write_text(COINCIDING)
+    fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.write(fd, b"4242")
+    try:
+        code = main(["sweep", str(spec), "--out", str(out), "--workers", "1", "-q"])
+    finally:
+        os.close(fd)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "in use by another sweep (pid 4242)" in err[0]
+    assert not (out / "runs").exists()
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1", "-q"]) == 0
+
+
+def test_sweep_json_is_strict_json(tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    run_sweep(
+        parse_spec(COINCIDING.replace("range = [1, 3], steps = 5", "levels = [1, 2]")),
+        out,
+        workers=1,
+        quiet=True,
+    )
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    info = json.loads((out / "sweep.json").read_text(), parse_constant=refuse)
+    assert info["summary"]["runs_on_disk"] == 2
