@@ -115,12 +115,16 @@ def _fmt_range(param: Param) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from lithium_abm.experiments.runner import run_model, write_run
+    from lithium_abm.experiments.runner import check_run_dir, run_model, write_run
 
     seed = _whole_number(args.seed, "--seed", 0)
     config = _load(args.scenario, args.set or [])
     out = Path(args.out) if args.out else Path("results") / f"{_safe_name(config.name)}-seed{seed}"
     _check_output(out, "--out", want_dir=True)
+    try:
+        check_run_dir(out)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
     result = run_model(config, seed)
     started = time.perf_counter()
