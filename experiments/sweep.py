@@ -5,7 +5,14 @@ Layout of the output directory::
     sweep.json           spec, versions, git commit, run counts (rewritten at the end)
     runs/part-*.parquet  one row per run: run_id, point, seed, varied parameters, metrics,
                          status ("ok" / "failed"), error, wall_time_s
-    monthly/part-*.parquet  (if the spec keeps monthly columns) run_id, date, the columns
+    monthly/part-*.parquet  (if the spec keeps monthly columns) run_id, point, seed, varied
+                         parameters, date, the columns
+    _quarantine/         corrupt part files found on resume (moved aside, their runs redone)
+    .lock                held while a sweep writes here
+
+``runs/`` and ``monthly/`` are each a dataset for pyarrow.dataset, polars and DuckDB (only part
+files inside; temporaries are hidden); the schema metadata carries the provenance and a units
+table (``lithium_abm.units``, docs/units.md).
 
 Why it is built this way:
 
@@ -56,6 +63,7 @@ RUNS_DIR = "runs"
 MONTHLY_DIR = "monthly"
 SWEEP_FILE = "sweep.json"
 LOCK_FILE = ".lock"
+TMP_DIR = ".tmp"  # part files being written, renamed into runs/ or monthly/ when complete
 QUARANTINE_DIR = "_quarantine"  # corrupt part files moved aside on resume
 META_KEY = b"lithium_abm.sweep"
 MAX_BATCH_RUNS = 20  # bounds the work a killed worker can lose and keeps progress moving
@@ -192,7 +200,11 @@ def run_batch(job: BatchJob) -> BatchOutput:
             row.update(status="ok", error=None)
             if job.monthly_columns:
                 monthly = model_df[["date", *job.monthly_columns]].copy()
-                monthly.insert(0, "run_id", run.run_id)
+                # Every monthly row says which run, point, seed and parameter values it is of,
+                # so the monthly dataset is usable without a join against runs/.
+                keys = {"run_id": run.run_id, "point": run.point, "seed": run.seed}
+                for i, (name, value) in enumerate({**keys, **run.values}.items()):
+                    monthly.insert(i, name, value)
                 frames.append(monthly)
         except Exception as exc:
             row.update(dict.fromkeys(job.metrics, math.nan))
@@ -221,7 +233,19 @@ class ResultStore:
         self.monthly_dir = out / MONTHLY_DIR
         self.keep_monthly = bool(spec.monthly_columns)
         self.provenance = provenance
-        meta = {META_KEY: json.dumps(_jsonable(provenance), allow_nan=False).encode()}
+        from lithium_abm.experiments.metrics import METRICS
+        from lithium_abm.experiments.units import UNITS_KEY, units_metadata
+
+        metric_units = {m: METRICS[m].unit for m in metrics if m in METRICS}
+        run_columns = ["run_id", "point", "seed", *spec.param_names, *metrics, "status"]
+        run_columns += ["error", "wall_time_s"]
+        monthly_columns = ["run_id", "point", "seed", *spec.param_names, "date"]
+        monthly_columns += list(spec.monthly_columns)
+        meta = {
+            META_KEY: json.dumps(_jsonable(provenance), allow_nan=False).encode(),
+            UNITS_KEY: units_metadata(run_columns, metric_units),
+        }
+        self.monthly_meta = {**meta, UNITS_KEY: units_metadata(monthly_columns)}
         fields = [("run_id", pa.string()), ("point", pa.int64()), ("seed", pa.int64())]
         fields += [(name, _arrow_type(name)) for name in spec.param_names]
         fields += [(name, pa.float64()) for name in metrics]
@@ -293,8 +317,10 @@ class ResultStore:
         if self.keep_monthly:
             self.monthly_dir.mkdir(exist_ok=True)
         for folder in (self.runs_dir, self.monthly_dir):
-            for tmp in folder.glob(".part-*"):
+            for tmp in folder.glob(".part-*"):  # temporaries of older versions
                 tmp.unlink(missing_ok=True)
+        for tmp in (self.out / TMP_DIR).glob("*.tmp"):  # writes a killed sweep left (we hold
+            tmp.unlink(missing_ok=True)  # the lock, so no other sweep is writing them)
         self.validate_parts()
         committed = {p.name for p in self.runs_dir.glob("part-*.parquet")}
         for orphan in self.monthly_dir.glob("part-*.parquet"):
@@ -316,13 +342,16 @@ class ResultStore:
         name = f"part-{hashlib.sha256(ids.encode()).hexdigest()[:16]}.parquet"
         if self.keep_monthly and output.monthly is not None:
             table = pa.Table.from_pandas(output.monthly, preserve_index=False)
-            meta = {**(table.schema.metadata or {}), **self.schema.metadata}
+            meta = {**(table.schema.metadata or {}), **self.monthly_meta}
             self._write(table.replace_schema_metadata(meta), self.monthly_dir / name)
         self._write(pa.Table.from_pylist(output.rows, schema=self.schema), self.runs_dir / name)
 
-    @staticmethod
-    def _write(table: pa.Table, final: Path) -> None:
-        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
+    def _write(self, table: pa.Table, final: Path) -> None:
+        # Temporaries live in DIR/.tmp/, not beside the parts, so runs/ and monthly/ hold only
+        # finished parts even while a sweep writes (polars refuses a folder of mixed files).
+        staging = self.out / TMP_DIR
+        staging.mkdir(exist_ok=True)
+        tmp = staging / f"{final.parent.name}-{final.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
             pq.write_table(table, tmp)
             _fsync_file(tmp)  # the data is on disk before the name points at it

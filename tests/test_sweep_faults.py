@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lithium_abm.experiments.spec import parse_spec
 from lithium_abm.experiments.sweep import load_results, run_sweep
 
@@ -111,7 +113,7 @@ def test_truncated_part_is_quarantined_and_redone(tmp_path, capsys):
     reference = load_results(out).drop(columns=["wall_time_s"])
     part = sorted((out / "runs").glob("part-*.parquet"))[1]
     part.write_bytes(part.read_bytes()[:100])  # a torn write: no footer
-    (out / "runs" / ".part-stale.parquet.1234.tmp").write_bytes(b"killed mid-write")
+    (out / ".tmp" / "runs-part-stale.parquet.1234.tmp").write_bytes(b"killed mid-write")
     summary = run_sweep(spec, out, workers=1, quiet=True)
     err = capsys.readouterr().err
     assert "is unreadable" in err and "_quarantine/" in err
@@ -119,7 +121,7 @@ def test_truncated_part_is_quarantined_and_redone(tmp_path, capsys):
     again = load_results(out).drop(columns=["wall_time_s"])
     assert again.equals(reference)
     assert len(list((out / "_quarantine").iterdir())) == 2  # the runs part and its monthly part
-    assert not list((out / "runs").glob(".*"))
+    assert not list((out / "runs").glob(".*")) and not list((out / ".tmp").iterdir())
 
 
 def test_second_sweep_into_a_locked_directory_exits_2(tmp_path, capsys):
@@ -161,3 +163,53 @@ def test_sweep_json_is_strict_json(tmp_path):
 
     info = json.loads((out / "sweep.json").read_text(), parse_constant=refuse)
     assert info["summary"]["runs_on_disk"] == 2
+
+
+@pytest.fixture(scope="module")
+def dataset_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds") / "out"
+    spec = parse_spec(
+        COINCIDING.replace("seeds = 1", "seeds = 2").replace("metrics", "batch_size = 3\nmetrics")
+    )
+    run_sweep(spec, out, workers=1, quiet=True)
+    (out / ".tmp" / "runs-part-x.parquet.1.tmp").write_bytes(b"a killed write")  # not in runs/
+    return out
+
+
+@pytest.mark.parametrize("folder, rows", [("runs", 10), ("monthly", 60)])
+def test_runs_and_monthly_folders_read_whole_in_every_tool(dataset_sweep, folder, rows):
+    import duckdb
+    import polars as pl
+    import pyarrow.dataset as ds
+
+    path = dataset_sweep / folder
+    table = ds.dataset(path, format="parquet").to_table()
+    assert table.num_rows == rows
+    frame = pl.scan_parquet(path).collect()  # the folder itself
+    assert frame.height == rows
+    count = duckdb.sql(f"select count(*) from read_parquet('{path}/*.parquet')").fetchall()[0][0]
+    assert count == rows
+    assert {"run_id", "point", "seed", "restart_delay_months"} <= set(frame.columns)
+
+
+def test_monthly_rows_carry_point_seed_and_parameters(dataset_sweep):
+    monthly = load_results(dataset_sweep, monthly=True)
+    runs = load_results(dataset_sweep)
+    merged = monthly.merge(runs, on="run_id", suffixes=("", "_run"))
+    assert len(merged) == 60
+    for column in ("point", "seed", "restart_delay_months"):
+        assert (merged[column] == merged[f"{column}_run"]).all()
+
+
+def test_units_table_in_the_parquet_metadata(dataset_sweep):
+    import json
+
+    import pyarrow.parquet as pq
+
+    part = sorted((dataset_sweep / "monthly").glob("part-*.parquet"))[0]
+    units = json.loads(pq.read_schema(part).metadata[b"lithium_abm.units"])
+    by_column = {row["column"]: (row["unit"], row["period"]) for row in units}
+    assert by_column["price_chemical_usd_t"] == ("USD/t LCE", "per month")
+    part = sorted((dataset_sweep / "runs").glob("part-*.parquet"))[0]
+    units = json.loads(pq.read_schema(part).metadata[b"lithium_abm.units"])
+    assert {"column": "peak_price_usd_t", "unit": "USD/t LCE", "period": "run"} in units
