@@ -57,8 +57,27 @@ class RunResult:
     checks: dict[str, float] = field(default_factory=dict)
 
 
-def run_model(config: ModelConfig, seed: int) -> RunResult:
-    """Build and run one model; the wall time covers construction and all months."""
+def simulate(config: ModelConfig, seed: int, record: str = "model") -> Any:
+    """The one simulation path behind run, sweep, calibrate, validate and the dashboard.
+
+    ``record="model"`` returns the monthly model frame without per-agent records (what a sweep
+    stores, about a fifth cheaper); ``record="all"`` returns the whole :class:`RunResult`.
+    """
+    if record == "model":
+        model = LithiumModel.from_config(config, int(seed), record_agents=False).run()
+        return model.model_frame()
+    if record == "all":
+        return run_model(config, seed)
+    raise ValueError(f"record: expected 'model' or 'all', got {record!r}")
+
+
+def run_model(config: ModelConfig | str = "baseline", seed: int = 1) -> RunResult:
+    """Build and run one model (a config or a scenario name); the wall time covers
+    construction and all months."""
+    if isinstance(config, str):
+        from lithium_abm.experiments.scenario import load_scenario
+
+        config = load_scenario(config)
     started = time.perf_counter()
     model = LithiumModel.from_config(config, seed).run()
     wall = time.perf_counter() - started

@@ -170,9 +170,9 @@ def simulate(config: ModelConfig, seed: int) -> pd.DataFrame:
     ``runner.run_model`` also records one row per agent per month and builds the agents
     table: about a fifth of a baseline run's CPU time (docs/PERFORMANCE.md).
     """
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.experiments.runner import simulate as simulate_config
 
-    return LithiumModel.from_config(config, int(seed), record_agents=False).run().model_frame()
+    return simulate_config(config, seed, record="model")
 
 
 def _error_text(exc: Exception) -> str:
