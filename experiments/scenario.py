@@ -323,6 +323,24 @@ def warn_horizon(config: ModelConfig) -> None:
         )
 
 
+COUNTERFACTUAL_SCENARIO = "no_support"
+
+
+def counterfactual_overrides() -> dict[str, Any]:
+    """The counterfactual's parameter changes, read from its scenario file (no_support.toml's
+    own [parameters]): the one definition that patterns, calibration and validation use."""
+    doc = _read_toml(SCENARIO_DIR / f"{COUNTERFACTUAL_SCENARIO}.toml")
+    return resolve_subset(dict(doc.get("parameters", {})))
+
+
+def resolve_subset(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate some parameters against the registry; returns only those, typed."""
+    try:
+        return {k: v for k, v in resolve(raw).items() if k in raw}
+    except ValueError as exc:
+        raise ScenarioError(f"parameter {exc}") from None
+
+
 def parse_overrides(items: list[str]) -> dict[str, str]:
     """Turn ``key=value`` strings from the command line into a dict (validated later)."""
     out: dict[str, str] = {}

@@ -62,6 +62,19 @@ def _whole_number(text: str, option: str, minimum: int, maximum: int = MAX_WHOLE
     return int(value)
 
 
+MAX_WORKERS = 1024  # processes; more than any machine this runs on has cores
+
+
+def _workers_number(text: str, option: str) -> int:
+    """A count of processes, 1-MAX_WORKERS (a huge one would overflow or spawn without end)."""
+    return _whole_number(text, option, 1, MAX_WORKERS)
+
+
+def _first_seed(text: str, option: str, seeds: int) -> int:
+    """The first of ``seeds`` seeds: the last one, first + seeds - 1, must still be a seed."""
+    return _whole_number(text, option, 0, MAX_WHOLE - seeds + 1)
+
+
 def _check_output(path: Path, option: str, want_dir: bool) -> None:
     """Refuse an output path that cannot work before spending time on runs."""
     if path.exists():
@@ -216,7 +229,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     from lithium_abm.experiments.runner import run_patterns, write_text_atomic
 
     seeds = _whole_number(args.seeds, "--seeds", 1)
-    first = _whole_number(args.first_seed, "--first-seed", 0)
+    first = _first_seed(args.first_seed, "--first-seed", seeds)
     out = Path(args.out) if args.out else None
     if out is not None:
         _check_output(out, "--out", want_dir=False)
