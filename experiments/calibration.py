@@ -63,6 +63,8 @@ INIT_SHARE = 0.5  # share of the budget spent on the Latin hypercube before Neld
 SIGNIFICANT_DIGITS = 5  # candidates are rounded so the written file reproduces them exactly
 SPEC_SECTIONS = {"calibration", "parameters", "weights", "start"}
 SPEC_KEYS = {"scenario", "seeds", "first_seed", "budget", "optimiser_seed", "pattern_pass_share"}
+MAX_SEED = 2**63 - 1  # numpy and Mesa take seeds up to this
+SPEC_INT_MAX = {"seeds": 100_000, "budget": 1_000_000}
 
 
 class CalibrationError(ValueError):
@@ -226,11 +228,22 @@ def load_spec(path: str | Path) -> CalibrationSpec:
         if key in meta:
             value = meta[key]
             minimum = 0 if key in ("first_seed", "optimiser_seed") else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            maximum = SPEC_INT_MAX.get(key, MAX_SEED)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not minimum <= value <= maximum
+            ):
                 raise CalibrationError(
-                    f"{path}: calibration.{key} must be a whole number >= {minimum}, got {value!r}"
+                    f"{path}: calibration.{key} must be a whole number in {minimum}-{maximum}, "
+                    f"got {value!r}"
                 )
             spec = replace(spec, **{key: value})
+    if spec.first_seed > MAX_SEED - spec.seeds + 1:
+        raise CalibrationError(
+            f"{path}: calibration.first_seed + seeds - 1 must be <= {MAX_SEED}, "
+            f"got {spec.first_seed} + {spec.seeds} - 1"
+        )
     return spec
 
 

@@ -51,12 +51,53 @@ def _ema() -> Any:
     return ema_workbench
 
 
-def ema_model(spec: ExperimentSpec, metrics: tuple[str, ...] | None = None) -> Any:
-    """An EMA ``Model`` whose function runs our runner for one point (seeds averaged).
+def _ema_run(
+    scenario: str,
+    metrics: tuple[str, ...],
+    seeds: tuple[int, ...],
+    start: str | None,
+    end: str | None,
+    **values: Any,
+) -> dict[str, float]:
+    """EMA's model function (module level, so it pickles): metrics averaged over the seeds
+    (a ``seed`` keyword, e.g. from a ``ReplicatorModel``'s replications, runs that one only).
+    Never raises from inside a run: EMA's MultiprocessingEvaluator hangs on a raising worker."""
+    from lithium_abm.experiments.outside import simulate
 
-    Meant for describing the experiment and for EMA's ``SequentialEvaluator`` on small
-    studies; large ones run as a sweep and come back through :func:`ema_results`.
+    seed = values.pop("seed", None)
+    runs = [
+        simulate(scenario, int(s), start=start, end=end, metrics=metrics, **values)
+        for s in ((seed,) if seed is not None else seeds)
+    ]
+    return {
+        m: float(np.nanmean([r[m] for r in runs]))
+        if any(np.isfinite(r[m]) for r in runs)
+        else float("nan")
+        for m in metrics
+    }
+
+
+def ema_model(
+    spec: ExperimentSpec | None = None,
+    metrics: tuple[str, ...] | list[str] | None = None,
+    *,
+    params: list[str] | tuple[str, ...] | None = None,
+    seeds: int | list[int] | tuple[int, ...] = 1,
+    scenario: str = "baseline",
+    start: str | None = None,
+    end: str | None = None,
+    name: str = "lithium_abm",
+) -> Any:
+    """An EMA ``Model`` of lithium-abm.
+
+    Without a spec, ``params`` names registry parameters: their ranges give the EMA
+    parameters (real, integer or boolean) and their role the split (``lever`` -> levers, the
+    rest uncertainties); ``seeds`` is a count (seeds 1..N averaged) or a list of seeds. With a
+    spec (the older form) its axes are used. Runs go through :func:`lithium_abm.simulate`,
+    which returns NaN outcomes instead of raising, so every evaluator finishes.
     """
+    if spec is None:
+        return _registry_model(params, metrics, seeds, scenario, start, end, name)
     ema = _ema()
     from lithium_abm.experiments.spec import check_metrics
 
@@ -79,6 +120,40 @@ def ema_model(spec: ExperimentSpec, metrics: tuple[str, ...] | None = None) -> A
     model.uncertainties = [p for p in params if not is_policy(p.name)]
     model.levers = [p for p in params if is_policy(p.name)]
     model.outcomes = [ema.ScalarOutcome(name) for name in names]
+    return model
+
+
+def _registry_model(params, metrics, seeds, scenario, start, end, name) -> Any:
+    import functools
+
+    from lithium_abm.experiments.metrics import METRICS
+    from lithium_abm.model.parameters import PARAMETERS
+
+    ema = _ema()
+    if not params:
+        raise SpecError("ema_model: params must name at least one parameter")
+    names = tuple(metrics) if metrics else tuple(METRICS)
+    for metric in names:
+        if metric not in METRICS:
+            raise SpecError(f"ema_model: unknown metric {metric!r}; allowed: {', '.join(METRICS)}")
+    seed_list = tuple(range(1, int(seeds) + 1)) if isinstance(seeds, int) else tuple(seeds)
+    function = functools.partial(_ema_run, scenario, names, seed_list, start, end)
+    model = ema.Model(name, function=function)
+    uncertainties, levers = [], []
+    for pname in params:
+        if pname not in PARAMETERS:
+            raise SpecError(f"ema_model: unknown parameter {pname!r}; see `lithium-abm params`")
+        p = PARAMETERS[pname]
+        if p.kind is bool:
+            made = ema.BooleanParameter(pname)
+        elif p.kind is int:
+            made = ema.IntegerParameter(pname, int(p.low), int(p.high))
+        else:
+            made = ema.RealParameter(pname, float(p.low), float(p.high))
+        (levers if p.role == "lever" else uncertainties).append(made)
+    model.uncertainties = uncertainties
+    model.levers = levers
+    model.outcomes = [ema.ScalarOutcome(m) for m in names]
     return model
 
 

@@ -36,11 +36,17 @@ class InlineExecutor(Executor):
         return future
 
 
-def _ignore_sigint() -> None:
+def _ignore_sigint(owner_pid: int | None = None) -> None:
     """Worker initializer: Ctrl-C reaches the whole process group, but only the parent acts on
     it (it saves what is finished, then stops the workers). SIGTERM keeps its default, since
-    the pool itself stops broken workers with it."""
+    the pool itself stops broken workers with it. The worker dies with its parent
+    (experiments/parent_death.py), so a SIGKILLed sweep leaves nothing running."""
+    from lithium_abm.experiments.parent_death import die_with_parent, watch_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    if owner_pid is not None:
+        watch_parent(owner_pid)
 
 
 @dataclass
@@ -84,7 +90,12 @@ def _context() -> multiprocessing.context.BaseContext:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["lithium_abm.experiments.sweep"])
+        # The forkserver inherits this environment when it starts: the variable makes the
+        # preloaded parent_death module arm PR_SET_PDEATHSIG there, so it dies with us.
+        os.environ["LITHIUM_ABM_FORKSERVER_PDEATHSIG"] = "1"
+        context.set_forkserver_preload(
+            ["lithium_abm.experiments.parent_death", "lithium_abm.experiments.sweep"]
+        )
         return context
     return multiprocessing.get_context("spawn")
 
@@ -93,7 +104,10 @@ def open_local(workers: int) -> Backend:
     if workers <= 1:
         return Backend(InlineExecutor(), 1, "this process", restartable=False)
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_context(), initializer=_ignore_sigint
+        max_workers=workers,
+        mp_context=_context(),
+        initializer=_ignore_sigint,
+        initargs=(os.getpid(),),
     )
     return Backend(pool, workers, f"{workers} local processes", restartable=True)
 
@@ -110,7 +124,7 @@ def open_dask(scheduler: str | None = None, local_workers: int = 0) -> Backend:
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
-        except OSError as exc:
+        except Exception as exc:  # OSError, but also ValueError/TypeError for a bad address
             from lithium_abm.experiments.spec import SpecError
 
             raise SpecError(f"--dask-scheduler: cannot connect to {scheduler}: {exc}") from None

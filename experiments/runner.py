@@ -57,8 +57,27 @@ class RunResult:
     checks: dict[str, float] = field(default_factory=dict)
 
 
-def run_model(config: ModelConfig, seed: int) -> RunResult:
-    """Build and run one model; the wall time covers construction and all months."""
+def simulate(config: ModelConfig, seed: int, record: str = "model") -> Any:
+    """The one simulation path behind run, sweep, calibrate, validate and the dashboard.
+
+    ``record="model"`` returns the monthly model frame without per-agent records (what a sweep
+    stores, about a fifth cheaper); ``record="all"`` returns the whole :class:`RunResult`.
+    """
+    if record == "model":
+        model = LithiumModel.from_config(config, int(seed), record_agents=False).run()
+        return model.model_frame()
+    if record == "all":
+        return run_model(config, seed)
+    raise ValueError(f"record: expected 'model' or 'all', got {record!r}")
+
+
+def run_model(config: ModelConfig | str = "baseline", seed: int = 1) -> RunResult:
+    """Build and run one model (a config or a scenario name); the wall time covers
+    construction and all months."""
+    if isinstance(config, str):
+        from lithium_abm.experiments.scenario import load_scenario
+
+        config = load_scenario(config)
     started = time.perf_counter()
     model = LithiumModel.from_config(config, seed).run()
     wall = time.perf_counter() - started
@@ -255,28 +274,121 @@ def run_metadata(result: RunResult, files: list[str]) -> dict[str, Any]:
 # --- writing a run ------------------------------------------------------------------------
 
 
-def write_run(result: RunResult, out_dir: str | Path, figures: bool = True) -> list[Path]:
-    """Write a run's tables, metadata and (optionally) figures into ``out_dir``.
+RUN_ENTRIES = frozenset({MODEL_FILE, AGENTS_FILE, RUN_FILE, FIGURES_DIR})
+RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths atomically (Linux >= 3.15)
 
-    Files of an earlier run in ``out_dir`` are replaced only after every new file has been
-    written completely; on any error nothing in ``out_dir`` changes. Returns the paths
+
+class RunDirError(ValueError):
+    """``--out`` holds files that are not a run's: replacing it whole would delete them."""
+
+
+def check_run_dir(out: str | Path) -> None:
+    """Refuse a directory that holds anything but an earlier run's files (checked up front)."""
+    out = Path(out)
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_ENTRIES)
+        if foreign:
+            raise RunDirError(
+                f"--out {str(out)!r} holds files that are not a run's ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); give an empty or new directory, or an "
+                "earlier run's"
+            )
+
+
+def _stage_dir_name(out: Path) -> Path:
+    return out.parent / f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Delete the staging directories that runs killed while writing ``out`` left behind."""
+    for stale in out.parent.glob(f".{out.name}.*{TMP_SUFFIX}"):
+        parts = stale.name[len(out.name) + 2 :].split(".")
+        if not stale.is_dir() or len(parts) != 3 or not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux renameat2); False if not available."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        at_fdcwd = -100
+        done = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    except (OSError, AttributeError):
+        return False
+    return done == 0
+
+
+def _swap_into_place(stage: Path, out: Path) -> None:
+    """Put the finished ``stage`` directory at ``out``; an earlier ``out`` goes as a whole."""
+    if not out.exists():
+        os.rename(stage, out)
+    elif _exchange(stage, out):
+        shutil.rmtree(stage)  # now the earlier run
+    else:  # two renames: a crash between them leaves the earlier run in a hidden sibling
+        old = _stage_dir_name(out)
+        os.rename(out, old)
+        os.rename(stage, out)
+        shutil.rmtree(old, ignore_errors=True)
+    _fsync_dir(out.parent)
+
+
+def write_run(result: RunResult, out_dir: str | Path, figures: bool = True) -> list[Path]:
+    """Write a run's tables, metadata and (optionally) figures as the directory ``out_dir``.
+
+    The run is written into a hidden staging directory next to ``out_dir`` (every file fsynced)
+    and renamed into place whole, replacing an earlier run in one step (an atomic exchange on
+    Linux): ``out_dir`` never mixes files of two runs, and on any error it stays as it was.
+    Staging directories of killed runs are removed on the next write. Returns the paths
     written, ``run.json`` last.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with _Staging() as staging:
-        written = [
-            staging.stage(out / MODEL_FILE, lambda p: result.model_df.to_parquet(p, index=False)),
-            staging.stage(out / AGENTS_FILE, lambda p: result.agents_df.to_parquet(p, index=False)),
-        ]
-        if figures:
-            written += _stage_figures(staging, result, out / FIGURES_DIR)
-        relative = [p.relative_to(out).as_posix() for p in written] + [RUN_FILE]
-        text = json.dumps(run_metadata(result, relative), indent=2, allow_nan=False) + "\n"
-        written.append(
-            staging.stage(out / RUN_FILE, lambda p: p.write_text(text, encoding="utf-8"))
-        )
-        return staging.commit()
+    check_run_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_stages(out)
+    stage = _stage_dir_name(out)
+    stage.mkdir()
+    try:
+        with _Staging() as staging:
+            written = [
+                staging.stage(
+                    stage / MODEL_FILE, lambda p: result.model_df.to_parquet(p, index=False)
+                ),
+                staging.stage(
+                    stage / AGENTS_FILE, lambda p: result.agents_df.to_parquet(p, index=False)
+                ),
+            ]
+            if figures:
+                written += _stage_figures(staging, result, stage / FIGURES_DIR)
+            relative = [p.relative_to(stage).as_posix() for p in written] + [RUN_FILE]
+            text = json.dumps(run_metadata(result, relative), indent=2, allow_nan=False) + "\n"
+            written.append(
+                staging.stage(stage / RUN_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+            )
+            staging.commit()
+        _swap_into_place(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return [out / p.relative_to(stage) for p in written]
 
 
 def _stage_figures(staging: _Staging, result: RunResult, fig_dir: Path) -> list[Path]:

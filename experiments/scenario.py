@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,19 @@ from lithium_abm.model.markets.rules import CLEARING_RULES
 from lithium_abm.model.parameters import PARAMETERS, RESOURCES, resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(19\d\d|2[01]\d\d|2200)-(0[1-9]|1[0-2])$")  # 1900-01 .. 2200-12
+MONTH_RULE = "a month as 'YYYY-MM' with a year in 1900-2200"
+# Plausible bounds of the population's numbers (docs/scenarios.md): the largest lithium
+# operation today makes about 0.2 Mt LCE a year, the costliest about 20,000 USD/t.
+CSV_BOUNDS: dict[str, tuple[float, float]] = {
+    "capacity_tpa": (0.0, 2.0e6),  # t LCE per year
+    "cost_usd_t": (0.0, 1.0e5),  # USD per t LCE
+    "cost_min_usd_t": (0.0, 1.0e5),
+    "cost_max_usd_t": (0.0, 1.0e5),
+    "demand_share": (0.0, 1.0),
+}
+DEMAND_MAX_T = 1.0e8  # t LCE per year; world demand was about 1e6 t in 2024
+_HORIZON_WARNED: set[tuple[str, str, int]] = set()
 SECTIONS = {"scenario", "data", "demand_path", "parameters"}
 SCENARIO_KEYS = {"name", "description", "start", "end", "extends", "clearing_rule"}
 DATA_KEYS = ("mines", "refiners", "battery_makers", "resource_base")
@@ -113,7 +126,7 @@ def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
 
 def _month(value: Any, field: str) -> str:
     if not isinstance(value, str) or not MONTH.match(value):
-        raise ScenarioError(f"{field}: expected a month as 'YYYY-MM', got {value!r}")
+        raise ScenarioError(f"{field}: expected {MONTH_RULE}, got {value!r}")
     return value
 
 
@@ -141,15 +154,17 @@ def _read_csv(path: Path, required: dict[str, type], label: str) -> list[dict[st
                         raise ScenarioError(
                             f"{path.name}, line {line}: {column} must be a number, got {text!r}"
                         ) from None
-                    if not row[column] > 0:
+                    low, high = CSV_BOUNDS.get(column, (0.0, 1.0e12))
+                    if not low < row[column] <= high:  # also refuses nan and inf
                         raise ScenarioError(
-                            f"{path.name}, line {line}: {column} must be > 0, got {text!r}"
+                            f"{path.name}, line {line}: {column} must be a finite number in "
+                            f"({low:g}, {high:g}], got {text!r}"
                         )
                 elif kind is int:
-                    if not text.isdigit() or int(text) < 1:
+                    if not text.isdigit() or not 1 <= int(text) <= 100_000:
                         raise ScenarioError(
-                            f"{path.name}, line {line}: {column} must be a whole number >= 1, "
-                            f"got {text!r}"
+                            f"{path.name}, line {line}: {column} must be a whole number in "
+                            f"1-100000, got {text!r}"
                         )
                     row[column] = int(text)
                 else:
@@ -202,10 +217,16 @@ def load_scenario(
         raise ScenarioError(f"parameter {exc}") from None
     demand = []
     for year, tonnes in merged["demand_path"].items():
-        if not str(year).isdigit() or not 1990 <= int(year) <= 2100:
-            raise ScenarioError(f"demand_path: keys must be years 1990-2100, got {year!r}")
-        if isinstance(tonnes, bool) or not isinstance(tonnes, int | float) or tonnes <= 0:
-            raise ScenarioError(f"demand_path.{year}: expected t LCE/yr > 0, got {tonnes!r}")
+        if not str(year).isdigit() or not 1900 <= int(year) <= 2200:
+            raise ScenarioError(f"demand_path: keys must be years 1900-2200, got {year!r}")
+        if (
+            isinstance(tonnes, bool)
+            or not isinstance(tonnes, int | float)
+            or not 0 < tonnes <= DEMAND_MAX_T  # also refuses nan and inf
+        ):
+            raise ScenarioError(
+                f"demand_path.{year}: expected t LCE/yr in (0, {DEMAND_MAX_T:g}], got {tonnes!r}"
+            )
         demand.append((int(year), float(tonnes)))
     if len(demand) < 2:
         raise ScenarioError("demand_path: needs at least two years")
@@ -277,7 +298,7 @@ def load_scenario(
             f"{path}: scenario.clearing_rule must be one of {', '.join(sorted(CLEARING_RULES))}, "
             f"got {rule!r}"
         )
-    return ModelConfig(
+    config = ModelConfig(
         name=str(meta["name"]),
         description=" ".join(str(meta.get("description", "")).split()),
         start=start,
@@ -292,6 +313,40 @@ def load_scenario(
         governments=governments,
         clearing_rule=rule,
     )
+    warn_horizon(config)
+    return config
+
+
+def warn_horizon(config: ModelConfig) -> None:
+    """Warn once (on stderr) when a run goes beyond the demand path's last year of data."""
+    last = max(year for year, _ in config.demand_path_t)
+    end_year = int(config.end[:4])
+    key = (config.name, config.end, last)
+    if end_year > last and key not in _HORIZON_WARNED:
+        _HORIZON_WARNED.add(key)
+        print(
+            f"lithium-abm: warning: scenario {config.name!r} runs to {config.end}, beyond its "
+            f"demand path's data (last year {last}); demand is extrapolated from the last years",
+            file=sys.stderr,
+        )
+
+
+COUNTERFACTUAL_SCENARIO = "no_support"
+
+
+def counterfactual_overrides() -> dict[str, Any]:
+    """The counterfactual's parameter changes, read from its scenario file (no_support.toml's
+    own [parameters]): the one definition that patterns, calibration and validation use."""
+    doc = _read_toml(SCENARIO_DIR / f"{COUNTERFACTUAL_SCENARIO}.toml")
+    return resolve_subset(dict(doc.get("parameters", {})))
+
+
+def resolve_subset(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate some parameters against the registry; returns only those, typed."""
+    try:
+        return {k: v for k, v in resolve(raw).items() if k in raw}
+    except ValueError as exc:
+        raise ScenarioError(f"parameter {exc}") from None
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from lithium_abm.experiments.scenario import MONTH, ScenarioError
+from lithium_abm.experiments.scenario import MONTH, MONTH_RULE, ScenarioError
 from lithium_abm.model.parameters import PARAMETERS, Param
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
@@ -177,6 +177,12 @@ def parse_spec(text: str, base_dir: Path | None = None, path: str | None = None)
     if morris_levels % 2:
         raise SpecError(f"experiment.morris_levels: expected an even number, got {morris_levels}")
 
+    seeds, first_seed = _int(exp, "seeds", 1, minimum=1), _int(exp, "first_seed", 1, minimum=0)
+    if first_seed + seeds - 1 > MAX_SEED:
+        raise SpecError(
+            f"experiment.first_seed: first_seed + seeds - 1 must be <= {MAX_SEED}, "
+            f"got {first_seed} + {seeds} - 1"
+        )
     metrics = _names(exp, "metrics")
     monthly = _names(exp, "monthly_columns")
     return ExperimentSpec(
@@ -185,8 +191,8 @@ def parse_spec(text: str, base_dir: Path | None = None, path: str | None = None)
         scenario=scenario,
         design=design,
         axes=axes,
-        seeds=_int(exp, "seeds", 1, minimum=1),
-        first_seed=_int(exp, "first_seed", 1, minimum=0),
+        seeds=seeds,
+        first_seed=first_seed,
         samples=samples,
         design_seed=_int(exp, "design_seed", 1, minimum=0),
         second_order=_bool(exp, "second_order", False),
@@ -318,8 +324,12 @@ def _month(table: dict, key: str) -> str | None:
         return None
     value = table[key]
     if not isinstance(value, str) or not MONTH.match(value):
-        raise SpecError(f"experiment.{key}: expected a month as 'YYYY-MM', got {value!r}")
+        raise SpecError(f"experiment.{key}: expected {MONTH_RULE}, got {value!r}")
     return value
+
+
+MAX_SEED = 2**63 - 1  # numpy and Mesa take seeds up to this
+INT_MAX = {"seeds": 100_000, "samples": 1_000_000, "batch_size": 10_000, "morris_levels": 100}
 
 
 def _int(table: dict, key: str, default: int | None, minimum: int) -> int:
@@ -328,8 +338,11 @@ def _int(table: dict, key: str, default: int | None, minimum: int) -> int:
             raise SpecError(f"experiment.{key} is required for this design (a whole number)")
         return default
     value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"experiment.{key}: expected a whole number >= {minimum}, got {value!r}")
+    maximum = INT_MAX.get(key, MAX_SEED)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise SpecError(
+            f"experiment.{key}: expected a whole number in {minimum}-{maximum}, got {value!r}"
+        )
     return value
 
 

@@ -5,7 +5,14 @@ Layout of the output directory::
     sweep.json           spec, versions, git commit, run counts (rewritten at the end)
     runs/part-*.parquet  one row per run: run_id, point, seed, varied parameters, metrics,
                          status ("ok" / "failed"), error, wall_time_s
-    monthly/part-*.parquet  (if the spec keeps monthly columns) run_id, date, the columns
+    monthly/part-*.parquet  (if the spec keeps monthly columns) run_id, point, seed, varied
+                         parameters, date, the columns
+    _quarantine/         corrupt part files found on resume (moved aside, their runs redone)
+    .lock                held while a sweep writes here
+
+``runs/`` and ``monthly/`` are each a dataset for pyarrow.dataset, polars and DuckDB (only part
+files inside; temporaries are hidden); the schema metadata carries the provenance and a units
+table (``lithium_abm.units``, docs/units.md).
 
 Why it is built this way:
 
@@ -47,6 +54,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lithium_abm.experiments.executors import Backend, default_workers, open_dask, open_local
+from lithium_abm.experiments.runner import _fsync_dir, _fsync_file, _jsonable
 from lithium_abm.experiments.spec import ExperimentSpec, SpecError, check_metrics, design_points
 from lithium_abm.model.config import ModelConfig
 from lithium_abm.model.parameters import PARAMETERS
@@ -54,6 +62,9 @@ from lithium_abm.model.parameters import PARAMETERS
 RUNS_DIR = "runs"
 MONTHLY_DIR = "monthly"
 SWEEP_FILE = "sweep.json"
+LOCK_FILE = ".lock"
+TMP_DIR = ".tmp"  # part files being written, renamed into runs/ or monthly/ when complete
+QUARANTINE_DIR = "_quarantine"  # corrupt part files moved aside on resume
 META_KEY = b"lithium_abm.sweep"
 MAX_BATCH_RUNS = 20  # bounds the work a killed worker can lose and keeps progress moving
 MAX_ATTEMPTS = 3  # tries of a run whose worker died before it is left for the next resume
@@ -75,13 +86,15 @@ class RunSpec:
 
 def base_config(spec: ExperimentSpec) -> ModelConfig:
     """The scenario with the spec's fixed values and time span; read once, in the parent."""
-    from lithium_abm.experiments.scenario import load_scenario
+    from lithium_abm.experiments.scenario import load_scenario, warn_horizon
 
     config = load_scenario(spec.scenario, spec.fixed)
     start, end = spec.start or config.start, spec.end or config.end
     if end < start:
         raise SpecError(f"experiment.end ({end}) is before the scenario's start ({start})")
-    return replace(config, start=start, end=end)
+    config = replace(config, start=start, end=end)
+    warn_horizon(config)
+    return config
 
 
 def scenario_digest(config: ModelConfig) -> str:
@@ -92,8 +105,14 @@ def scenario_digest(config: ModelConfig) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def run_id(config: ModelConfig, digest: str, values: dict[str, Any], seed: int) -> str:
-    """Content hash of everything that determines a run's output."""
+def run_id(
+    config: ModelConfig, digest: str, values: dict[str, Any], seed: int, point: int | None = None
+) -> str:
+    """Content hash of everything that determines a run's output, and of its design point.
+
+    Two design points may coincide (an integer parameter on a grid, rounded Sobol samples): the
+    point index in the key keeps them apart as replicates, so neither overwrites the other.
+    """
     from lithium_abm import __version__
 
     params = {**config.params, **values}
@@ -106,6 +125,8 @@ def run_id(config: ModelConfig, digest: str, values: dict[str, Any], seed: int) 
         "seed": int(seed),
         "version": __version__,
     }
+    if point is not None:
+        key["point"] = int(point)
     text = json.dumps(key, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -117,7 +138,7 @@ def plan_runs(
     digest = scenario_digest(config)
     seeds = range(spec.first_seed, spec.first_seed + spec.seeds)
     return [
-        RunSpec(run_id(config, digest, values, seed), p, seed, values)
+        RunSpec(run_id(config, digest, values, seed, point=p), p, seed, values)
         for p, values in enumerate(points)
         for seed in seeds
     ]
@@ -149,9 +170,9 @@ def simulate(config: ModelConfig, seed: int) -> pd.DataFrame:
     ``runner.run_model`` also records one row per agent per month and builds the agents
     table: about a fifth of a baseline run's CPU time (docs/PERFORMANCE.md).
     """
-    from lithium_abm.model.lithium_model import LithiumModel
+    from lithium_abm.experiments.runner import simulate as simulate_config
 
-    return LithiumModel.from_config(config, int(seed), record_agents=False).run().model_frame()
+    return simulate_config(config, seed, record="model")
 
 
 def _error_text(exc: Exception) -> str:
@@ -179,7 +200,11 @@ def run_batch(job: BatchJob) -> BatchOutput:
             row.update(status="ok", error=None)
             if job.monthly_columns:
                 monthly = model_df[["date", *job.monthly_columns]].copy()
-                monthly.insert(0, "run_id", run.run_id)
+                # Every monthly row says which run, point, seed and parameter values it is of,
+                # so the monthly dataset is usable without a join against runs/.
+                keys = {"run_id": run.run_id, "point": run.point, "seed": run.seed}
+                for i, (name, value) in enumerate({**keys, **run.values}.items()):
+                    monthly.insert(i, name, value)
                 frames.append(monthly)
         except Exception as exc:
             row.update(dict.fromkeys(job.metrics, math.nan))
@@ -208,21 +233,95 @@ class ResultStore:
         self.monthly_dir = out / MONTHLY_DIR
         self.keep_monthly = bool(spec.monthly_columns)
         self.provenance = provenance
-        meta = {META_KEY: json.dumps(provenance).encode()}
+        from lithium_abm.experiments.metrics import METRICS
+        from lithium_abm.experiments.units import UNITS_KEY, units_metadata
+
+        metric_units = {m: METRICS[m].unit for m in metrics if m in METRICS}
+        run_columns = ["run_id", "point", "seed", *spec.param_names, *metrics, "status"]
+        run_columns += ["error", "wall_time_s"]
+        monthly_columns = ["run_id", "point", "seed", *spec.param_names, "date"]
+        monthly_columns += list(spec.monthly_columns)
+        meta = {
+            META_KEY: json.dumps(_jsonable(provenance), allow_nan=False).encode(),
+            UNITS_KEY: units_metadata(run_columns, metric_units),
+        }
+        self.monthly_meta = {**meta, UNITS_KEY: units_metadata(monthly_columns)}
         fields = [("run_id", pa.string()), ("point", pa.int64()), ("seed", pa.int64())]
         fields += [(name, _arrow_type(name)) for name in spec.param_names]
         fields += [(name, pa.float64()) for name in metrics]
         fields += [("status", pa.string()), ("error", pa.string()), ("wall_time_s", pa.float64())]
         self.schema = pa.schema(fields, metadata=meta)
 
+    def lock(self) -> None:
+        """Hold an exclusive lock on the output directory until this process ends or
+        :meth:`unlock`: a second sweep into the same directory stops with one line."""
+        import fcntl
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SpecError(
+                f"--out {str(self.out)!r} is in use by another sweep (pid {holder}); wait for "
+                "it to finish or give another directory"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        fd = getattr(self, "_lock_fd", None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def _quarantine(self, part: Path, why: str) -> None:
+        """Move a corrupt part (and its runs/monthly sibling) aside, with a one-line report."""
+        folder = self.out / QUARANTINE_DIR
+        folder.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        for sibling in (self.runs_dir / part.name, self.monthly_dir / part.name):
+            if sibling.exists():
+                target = folder / f"{sibling.parent.name}-{stamp}-{sibling.name}"
+                os.replace(sibling, target)
+        _fsync_dir(folder)
+        print(
+            f"lithium-abm: warning: {part.parent.name}/{part.name} is unreadable ({why}); moved "
+            f"to {QUARANTINE_DIR}/, its runs will be redone",
+            file=sys.stderr,
+        )
+
+    def validate_parts(self) -> int:
+        """Check every part file (footer readable, row count, run ids); quarantine the bad."""
+        bad = 0
+        for folder in (self.runs_dir, self.monthly_dir):
+            for part in sorted(folder.glob("part-*.parquet")):
+                try:
+                    rows = pq.read_metadata(part).num_rows
+                    ids = pq.read_table(part, columns=["run_id"], use_threads=False)
+                    if ids.num_rows != rows or ids.column("run_id").null_count:
+                        raise ValueError(f"{ids.num_rows} of {rows} rows readable")
+                except Exception as exc:  # ArrowInvalid, OSError, a wrong schema
+                    if part.exists():
+                        self._quarantine(part, " ".join(str(exc).split())[:120])
+                        bad += 1
+        return bad
+
     def prepare(self) -> set[str]:
-        """Create the folders, drop leftovers of a killed sweep; return run ids already done."""
+        """Create the folders, drop leftovers of a killed sweep, quarantine corrupt parts;
+        return the run ids already done."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         if self.keep_monthly:
             self.monthly_dir.mkdir(exist_ok=True)
         for folder in (self.runs_dir, self.monthly_dir):
-            for tmp in folder.glob(".part-*"):
+            for tmp in folder.glob(".part-*"):  # temporaries of older versions
                 tmp.unlink(missing_ok=True)
+        for tmp in (self.out / TMP_DIR).glob("*.tmp"):  # writes a killed sweep left (we hold
+            tmp.unlink(missing_ok=True)  # the lock, so no other sweep is writing them)
+        self.validate_parts()
         committed = {p.name for p in self.runs_dir.glob("part-*.parquet")}
         for orphan in self.monthly_dir.glob("part-*.parquet"):
             if orphan.name not in committed:  # its runs file never landed: those runs rerun
@@ -243,16 +342,21 @@ class ResultStore:
         name = f"part-{hashlib.sha256(ids.encode()).hexdigest()[:16]}.parquet"
         if self.keep_monthly and output.monthly is not None:
             table = pa.Table.from_pandas(output.monthly, preserve_index=False)
-            meta = {**(table.schema.metadata or {}), **self.schema.metadata}
+            meta = {**(table.schema.metadata or {}), **self.monthly_meta}
             self._write(table.replace_schema_metadata(meta), self.monthly_dir / name)
         self._write(pa.Table.from_pylist(output.rows, schema=self.schema), self.runs_dir / name)
 
-    @staticmethod
-    def _write(table: pa.Table, final: Path) -> None:
-        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
+    def _write(self, table: pa.Table, final: Path) -> None:
+        # Temporaries live in DIR/.tmp/, not beside the parts, so runs/ and monthly/ hold only
+        # finished parts even while a sweep writes (polars refuses a folder of mixed files).
+        staging = self.out / TMP_DIR
+        staging.mkdir(exist_ok=True)
+        tmp = staging / f"{final.parent.name}-{final.name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
             pq.write_table(table, tmp)
+            _fsync_file(tmp)  # the data is on disk before the name points at it
             os.replace(tmp, final)
+            _fsync_dir(final.parent)  # and the rename itself survives a crash
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -337,6 +441,14 @@ class SweepSummary:
     wall_s: float = 0.0
     backend: str = ""
     first_errors: list[str] = field(default_factory=list)
+    rows_on_disk: int = -1  # counted at the end, from the part files
+    missing: int = 0  # runs of the design with no row on disk
+    duplicated: int = 0  # rows on disk beyond one per run of the design
+
+    @property
+    def complete(self) -> bool:
+        """Exactly one row on disk for every run of the design."""
+        return self.rows_on_disk == self.total and not self.missing and not self.duplicated
 
     def text(self) -> str:
         ran = self.ok + self.failed
@@ -357,6 +469,11 @@ class SweepSummary:
             lines.append(
                 f"{len(self.lost)} runs were not completed (their worker died {MAX_ATTEMPTS} "
                 f"times); rerun the same command to retry them."
+            )
+        if self.rows_on_disk >= 0 and not self.complete:
+            lines.append(
+                f"ERROR: the design has {self.total} runs but {self.rows_on_disk} rows are on "
+                f"disk ({self.missing} runs missing, {self.duplicated} rows duplicated)."
             )
         return "\n".join(lines)
 
@@ -401,7 +518,11 @@ def _check_resume(out: Path, fingerprint: dict) -> None:
         old = json.loads(path.read_text(encoding="utf-8")).get("fingerprint", {})
     except (OSError, ValueError):
         return
-    differ = [k for k in fingerprint if json.dumps(old.get(k)) != json.dumps(fingerprint[k])]
+    differ = [
+        k
+        for k in fingerprint
+        if json.dumps(_jsonable(old.get(k))) != json.dumps(_jsonable(fingerprint[k]))
+    ]
     if differ and any((out / RUNS_DIR).glob("part-*.parquet")):
         raise SpecError(
             f"--out {str(out)!r} holds results of a different sweep (differs in: "
@@ -464,12 +585,34 @@ def run_sweep(
     quiet: bool = False,
 ) -> SweepSummary:
     """Run (or resume) the sweep into ``out``; Ctrl-C keeps finished batches and re-raises."""
-    from lithium_abm.experiments.runner import write_text_atomic
-
     out = Path(out)
     job, runs, store, info = prepare_sweep(spec, out, points)
+    store.lock()
+    try:
+        return _run_locked(
+            spec, out, job, runs, store, info, workers, dask_scheduler, dask_local, progress, quiet
+        )
+    finally:
+        store.unlock()
+
+
+def _run_locked(
+    spec: ExperimentSpec,
+    out: Path,
+    job: BatchJob,
+    runs: list[RunSpec],
+    store: ResultStore,
+    info: dict,
+    workers: int | None,
+    dask_scheduler: str | None,
+    dask_local: int,
+    progress: TextIO | None,
+    quiet: bool,
+) -> SweepSummary:
+    from lithium_abm.experiments.runner import write_text_atomic
+
     done = store.prepare()
-    write_text_atomic(out / SWEEP_FILE, json.dumps(info, indent=2) + "\n")
+    write_text_atomic(out / SWEEP_FILE, strict_json(info))
     pending = [r for r in runs if r.run_id not in done]
     summary = SweepSummary(out, total=len(runs), skipped=len(runs) - len(pending))
     started = time.perf_counter()
@@ -481,9 +624,12 @@ def run_sweep(
             opener = lambda: open_local(min(n, len(pending)))  # noqa: E731
         _drive(job, pending, store, opener, spec.batch_size, summary, progress, quiet)
     summary.wall_s = time.perf_counter() - started
+    _count_rows(summary, runs, store)
     info["summary"] = {
         "runs_in_design": summary.total,
-        "runs_on_disk": sum(1 for _ in store.done_ids()),
+        "runs_on_disk": summary.rows_on_disk,
+        "runs_missing": summary.missing,
+        "rows_duplicated": summary.duplicated,
         "last_session": {
             "ran": summary.ok + summary.failed,
             "failed": summary.failed,
@@ -493,8 +639,23 @@ def run_sweep(
         },
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    write_text_atomic(out / SWEEP_FILE, json.dumps(info, indent=2) + "\n")
+    write_text_atomic(out / SWEEP_FILE, strict_json(info))
     return summary
+
+
+def strict_json(value: Any) -> str:
+    """JSON every parser takes: NaN and infinities become null (``json.dumps`` writes NaN)."""
+    return json.dumps(_jsonable(value), indent=2, allow_nan=False) + "\n"
+
+
+def _count_rows(summary: SweepSummary, runs: list[RunSpec], store: ResultStore) -> None:
+    """Count the rows on disk against the design: one per run, none missing, none twice."""
+    on_disk = list(store.done_ids())
+    planned = {r.run_id for r in runs}
+    present = set(on_disk)
+    summary.rows_on_disk = len(on_disk)
+    summary.missing = len(planned - present)
+    summary.duplicated = len(on_disk) - len(present) + len(present - planned)
 
 
 def _drive(

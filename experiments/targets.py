@@ -413,10 +413,13 @@ def compute_statistics(
 
 
 def counterfactual_config(config):
-    """The same configuration with integration and state support switched off (no_support)."""
+    """The same configuration with the counterfactual's changes (no_support.toml's parameters:
+    integration and state support off), defined once, as scenario data."""
     from dataclasses import replace
 
-    params = {**config.params, "integration_enabled": False, "state_support_enabled": False}
+    from lithium_abm.experiments.scenario import counterfactual_overrides
+
+    params = {**config.params, **counterfactual_overrides()}
     return replace(config, params=params)
 
 

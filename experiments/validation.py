@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lithium_abm.experiments.scenario import counterfactual_overrides
 from lithium_abm.experiments.targets import (
     PRICE_CNY,
     TARGETS,
@@ -29,8 +30,9 @@ from lithium_abm.experiments.targets import (
     summarise,
 )
 
+# The counterfactual P3 needs, read from its scenario data (no_support.toml), defined once.
+COUNTERFACTUAL = counterfactual_overrides()
 REFERENCE_PRICES = Path(__file__).resolve().parent / "data" / "reference_prices.csv"
-COUNTERFACTUAL = {"integration_enabled": False, "state_support_enabled": False}
 IMAGE_DIR = "img"
 REPORT_FILE = "validation.md"
 TARGETS_FIGURE = "validation_targets.png"

@@ -20,11 +20,23 @@ _LAZY = {
     "LithiumModel": "lithium_abm.model.lithium_model",
     "run_model": "lithium_abm.experiments.runner",
     "write_run": "lithium_abm.experiments.runner",
+    "simulate": "lithium_abm.experiments.outside",
+    "ema_model": "lithium_abm.experiments.ema_adapter",
 }
 
-__all__ = ["LithiumModel", "__version__", "load_scenario", "run_model", "write_run"]
+__all__ = [
+    "LithiumModel",
+    "__version__",
+    "ema_model",
+    "load_scenario",
+    "run_model",
+    "simulate",
+    "write_run",
+]
 
 if TYPE_CHECKING:
+    from lithium_abm.experiments.ema_adapter import ema_model
+    from lithium_abm.experiments.outside import simulate
     from lithium_abm.experiments.runner import run_model, write_run
     from lithium_abm.experiments.scenario import load_scenario
     from lithium_abm.model.lithium_model import LithiumModel

@@ -13,6 +13,7 @@ import importlib
 import os
 import re
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Sequence
@@ -51,12 +52,28 @@ def _error(message: object) -> None:
     print(f"{PROG}: error: {text}", file=sys.stderr)
 
 
-def _whole_number(text: str, option: str, minimum: int) -> int:
+MAX_WHOLE = 2**63 - 1  # the largest seed numpy and Mesa take
+
+
+def _whole_number(text: str, option: str, minimum: int, maximum: int = MAX_WHOLE) -> int:
     """Parse a count or seed ourselves so a bad value gets the one-line error, not usage."""
     value = text.strip()
-    if not re.fullmatch(r"[+-]?\d+", value) or int(value) < minimum:
-        raise CliError(f"{option}: expected a whole number >= {minimum}, got {text!r}")
+    if not re.fullmatch(r"[+-]?\d{1,30}", value) or not minimum <= int(value) <= maximum:
+        raise CliError(f"{option}: expected a whole number in {minimum}-{maximum}, got {text!r}")
     return int(value)
+
+
+MAX_WORKERS = 1024  # processes; more than any machine this runs on has cores
+
+
+def _workers_number(text: str, option: str) -> int:
+    """A count of processes, 1-MAX_WORKERS (a huge one would overflow or spawn without end)."""
+    return _whole_number(text, option, 1, MAX_WORKERS)
+
+
+def _first_seed(text: str, option: str, seeds: int) -> int:
+    """The first of ``seeds`` seeds: the last one, first + seeds - 1, must still be a seed."""
+    return _whole_number(text, option, 0, MAX_WHOLE - seeds + 1)
 
 
 def _check_output(path: Path, option: str, want_dir: bool) -> None:
@@ -71,6 +88,21 @@ def _check_output(path: Path, option: str, want_dir: bool) -> None:
             if not parent.is_dir():
                 raise CliError(f"{option}: {str(parent)!r} is a file, not a directory")
             break
+    # Try to write before any computation: a read-only place fails now, not after an hour.
+    probe_in = (
+        path
+        if (want_dir and path.is_dir())
+        else next(p for p in path.absolute().parents if p.exists())
+    )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lithium-abm-probe-", dir=probe_in)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CliError(
+            f"{option}: cannot write in {str(probe_in)!r} ({exc.strerror or exc}); "
+            "give a writable location"
+        ) from None
 
 
 def _safe_name(name: str) -> str:
@@ -97,12 +129,16 @@ def _fmt_range(param: Param) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from lithium_abm.experiments.runner import run_model, write_run
+    from lithium_abm.experiments.runner import check_run_dir, run_model, write_run
 
     seed = _whole_number(args.seed, "--seed", 0)
     config = _load(args.scenario, args.set or [])
     out = Path(args.out) if args.out else Path("results") / f"{_safe_name(config.name)}-seed{seed}"
     _check_output(out, "--out", want_dir=True)
+    try:
+        check_run_dir(out)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
     result = run_model(config, seed)
     started = time.perf_counter()
@@ -194,7 +230,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     from lithium_abm.experiments.runner import run_patterns, write_text_atomic
 
     seeds = _whole_number(args.seeds, "--seeds", 1)
-    first = _whole_number(args.first_seed, "--first-seed", 0)
+    first = _first_seed(args.first_seed, "--first-seed", seeds)
     out = Path(args.out) if args.out else None
     if out is not None:
         _check_output(out, "--out", want_dir=False)

@@ -119,7 +119,7 @@ def _spec_from_args(args: argparse.Namespace):
     """Build the calibration spec: defaults, then the spec file, then explicit options."""
     from dataclasses import replace
 
-    from lithium_abm.cli import CliError, _whole_number
+    from lithium_abm.cli import MAX_WHOLE, CliError, _whole_number
     from lithium_abm.experiments.calibration import (
         DEFAULT_PARAMS,
         CalibrationError,
@@ -147,16 +147,22 @@ def _spec_from_args(args: argparse.Namespace):
         text = getattr(args, key)
         if text is not None:
             spec = replace(spec, **{key: _whole_number(text, option, minimum)})
+    if spec.first_seed > MAX_WHOLE - spec.seeds + 1:  # the last seed must still be a seed
+        raise CliError(
+            f"--first-seed: expected a whole number in 0-{MAX_WHOLE - spec.seeds + 1} with "
+            f"{spec.seeds} seeds (the last seed, first + seeds - 1, at most {MAX_WHOLE}), "
+            f"got {spec.first_seed}"
+        )
     return spec
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from lithium_abm.cli import EXIT_OK, _check_output, _whole_number
+    from lithium_abm.cli import EXIT_OK, _check_output, _workers_number
     from lithium_abm.experiments.calibration import calibrate, write_outputs
     from lithium_abm.experiments.scenario import load_scenario
 
     spec = _spec_from_args(args)
-    workers = _whole_number(args.workers, "--workers", 1)
+    workers = _workers_number(args.workers, "--workers")
     out = Path(args.out)
     if out.suffix != ".toml":
         from lithium_abm.cli import CliError
@@ -214,13 +220,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from lithium_abm.cli import EXIT_OK, _check_output, _whole_number
+    from lithium_abm.cli import EXIT_OK, _check_output, _first_seed, _whole_number
     from lithium_abm.experiments.scenario import load_scenario
     from lithium_abm.experiments.targets import TOLERANCE_SCALES
     from lithium_abm.experiments.validation import run_validation, write_validation
 
     seeds = _whole_number(args.seeds, "--seeds", 1)
-    first = _whole_number(args.first_seed, "--first-seed", 0)
+    first = _first_seed(args.first_seed, "--first-seed", seeds)
     out = Path(args.out)
     _check_output(out, "--out", want_dir=True)
     load_scenario(args.scenario)  # a bad scenario stops here, before any run

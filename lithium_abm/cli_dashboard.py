@@ -146,7 +146,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     print(f"Dashboard ({args.scenario}) at {url}   (Ctrl-C stops it)", flush=True)
     if shown != host:
         print(f"Listening on all interfaces: others use http://<this computer's address>:{port}")
-    proc = subprocess.Popen(server_command(host, port, not args.no_open), env=server_env(scenario))
+    from lithium_abm.experiments.parent_death import preexec
+
+    # The server dies with this command, even when it is SIGKILLed (no orphan keeps serving).
+    proc = subprocess.Popen(
+        server_command(host, port, not args.no_open), env=server_env(scenario), preexec_fn=preexec
+    )
     # A service manager stops us with SIGTERM: take the server down with us, as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

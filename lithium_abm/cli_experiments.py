@@ -61,9 +61,9 @@ sweep throughput in runs per second with one worker and with all workers."""
 
 
 def _workers(text: str | None) -> int | None:
-    from lithium_abm.cli import _whole_number
+    from lithium_abm.cli import _workers_number
 
-    return None if text is None else _whole_number(text, "--workers", 1)
+    return None if text is None else _workers_number(text, "--workers")
 
 
 def _out_dir(text: str) -> Path:
@@ -86,7 +86,7 @@ def _interrupted(out: Path) -> None:
 
 
 def _backend_options(args: argparse.Namespace) -> dict:
-    from lithium_abm.cli import CliError, _whole_number
+    from lithium_abm.cli import CliError, _workers_number
 
     chosen = [
         o
@@ -99,12 +99,19 @@ def _backend_options(args: argparse.Namespace) -> dict:
     ]
     if len(chosen) > 1:
         raise CliError(f"{chosen[0]} and {chosen[1]}: choose one way to run")
+    address = args.dask_scheduler
+    if address is not None and (not address.strip() or any(c.isspace() for c in address)):
+        # Refused at once: Dask would wait for its connect timeout or take '' as "no Dask".
+        raise CliError(
+            f"--dask-scheduler: expected a scheduler address such as tcp://host:8786, "
+            f"got {address!r}"
+        )
     return {
         "workers": _workers(args.workers),
         "dask_scheduler": args.dask_scheduler,
         "dask_local": 0
         if args.dask_local is None
-        else _whole_number(args.dask_local, "--dask-local", 1),
+        else _workers_number(args.dask_local, "--dask-local"),
     }
 
 
@@ -137,7 +144,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if summary is None:
         return EXIT_INTERRUPTED
     print(summary.text())
-    return EXIT_OK if not (summary.failed or summary.lost) else EXIT_FAIL
+    return EXIT_OK if summary.complete and not (summary.failed or summary.lost) else EXIT_FAIL
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ nested table) so that a sweep can vary any of them by name.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -53,8 +54,10 @@ class Param:
             raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}") from None
+        if not math.isfinite(number):  # inf, nan and 1e400 (which float() reads as inf)
+            raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")
         if self.kind is int:
             if number != int(number):
                 raise ValueError(f"{self.name}: expected {self.allowed()}, got {value!r}")

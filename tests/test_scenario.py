@@ -285,7 +285,10 @@ def test_csv_missing_column(write_scenario, file, column):
     [
         ("lots", ("mines.csv, line 3", "capacity_tpa must be a number", "got 'lots'")),
         ("", ("mines.csv, line 3", "capacity_tpa must be a number", "got ''")),
-        ("-5", ("mines.csv, line 3", "capacity_tpa must be > 0", "got '-5'")),
+        (
+            "-5",
+            ("mines.csv, line 3", "capacity_tpa must be a finite number in (0, 2e+06]", "got '-5'"),
+        ),
     ],
 )
 def test_csv_bad_number(write_scenario, bad, fragments):
@@ -296,7 +299,7 @@ def test_csv_bad_number(write_scenario, bad, fragments):
 
 def test_csv_bad_whole_number(write_scenario):
     edit = set_cell("AU", "deposits", "2.5", key="region")
-    with raises_scenario_error("resource_base.csv, line 2", "deposits", "whole number >= 1"):
+    with raises_scenario_error("resource_base.csv, line 2", "deposits", "whole number in 1-100000"):
         load_scenario(write_scenario(resource_base=edit))
 
 
@@ -355,13 +358,13 @@ def test_demand_shares_must_sum_to_one(write_scenario):
 @pytest.mark.parametrize(
     ("path_text", "fragments"),
     [
-        ("2015 = 20000\n2016 = -5\n", ("demand_path.2016", "> 0", "got -5")),
-        ("2015 = 20000\n2016 = 0\n", ("demand_path.2016", "> 0", "got 0")),
+        ("2015 = 20000\n2016 = -5\n", ("demand_path.2016", "in (0, 1e+08]", "got -5")),
+        ("2015 = 20000\n2016 = 0\n", ("demand_path.2016", "in (0, 1e+08]", "got 0")),
         ('2015 = 20000\n2016 = "many"\n', ("demand_path.2016", "got 'many'")),
         ("2015 = 20000\n2016 = true\n", ("demand_path.2016", "got True")),
         ("2015 = 20000\n", ("demand_path: needs at least two years",)),
-        ("2015 = 20000\nlater = 30000\n", ("demand_path: keys must be years 1990-2100", "'later'")),
-        ("2015 = 20000\n2200 = 30000\n", ("keys must be years 1990-2100", "'2200'")),
+        ("2015 = 20000\nlater = 30000\n", ("demand_path: keys must be years 1900-2200", "'later'")),
+        ("2015 = 20000\n2201 = 30000\n", ("keys must be years 1900-2200", "'2201'")),
     ],
 )
 def test_bad_demand_path(write_scenario, path_text, fragments):

@@ -1,0 +1,95 @@
+"""Issue 13: counts and seeds the command line takes are bounded, so a huge one is one line and
+exit 2 instead of a traceback deep in a run (the last seed beyond 2^63-1, an OverflowError in
+the process pool) or a sweep that never starts (a Dask cluster of 10^18 workers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lithium_abm.cli import MAX_WHOLE, main
+
+TINY_SPEC = """\
+[experiment]
+scenario = "baseline"
+end = "2015-03"
+design = "grid"
+
+[parameters]
+hurdle_rate = { levels = [0.08, 0.12] }
+"""
+LAST = str(MAX_WHOLE)  # a valid seed, but with two seeds the second would be 2^63
+HUGE = str(10**18)
+
+
+def _spec(tmp: Path) -> str:
+    path = tmp / "spec.toml"
+    path.write_text(TINY_SPEC)
+    return str(path)
+
+
+def _calibration_spec(tmp: Path, first_seed: int) -> str:
+    path = tmp / "cal.toml"
+    path.write_text(
+        f"[calibration]\nseeds = 1\nfirst_seed = {first_seed}\nbudget = 1\n\n"
+        "[parameters]\nhurdle_rate = true\n"
+    )
+    return str(path)
+
+
+CASES = {
+    "patterns last seed 2^63": (
+        lambda t: ["patterns", "--seeds", "2", "--first-seed", LAST],
+        f"--first-seed: expected a whole number in 0-{MAX_WHOLE - 1}",
+    ),
+    "validate last seed 2^63": (
+        lambda t: ["validate", "--seeds", "2", "--first-seed", LAST, "--out", str(t / "v")],
+        f"--first-seed: expected a whole number in 0-{MAX_WHOLE - 1}",
+    ),
+    "calibrate last seed 2^63": (
+        lambda t: ["calibrate", "--budget", "1", "--seeds", "2", "--first-seed", LAST],
+        f"--first-seed: expected a whole number in 0-{MAX_WHOLE - 1}",
+    ),
+    "calibration spec first_seed 2^64": (
+        lambda t: ["calibrate", "--params", _calibration_spec(t, 2**64)],
+        f"calibration.first_seed must be a whole number in 0-{MAX_WHOLE}",
+    ),
+    "calibrate workers 10^18": (
+        lambda t: ["calibrate", "--budget", "1", "--seeds", "1", "--workers", HUGE],
+        "--workers: expected a whole number in 1-1024",
+    ),
+    "sweep workers 10^18": (
+        lambda t: ["sweep", _spec(t), "--out", str(t / "o"), "--workers", HUGE],
+        "--workers: expected a whole number in 1-1024",
+    ),
+    "sweep dask-local 10^18": (
+        lambda t: ["sweep", _spec(t), "--out", str(t / "o"), "--dask-local", HUGE],
+        "--dask-local: expected a whole number in 1-1024",
+    ),
+    "sweep dask-scheduler empty": (
+        lambda t: ["sweep", _spec(t), "--out", str(t / "o"), "--dask-scheduler", ""],
+        "--dask-scheduler: expected a scheduler address such as tcp://host:8786, got ''",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_huge_counts_and_seeds_are_one_line_and_exit_2(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, expected = CASES[case]
+    code = main(argv(tmp_path))
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("lithium-abm: error:"), err
+    assert expected in lines[0], err
+    assert not (tmp_path / "results").exists()  # nothing computed or written
+    assert not (tmp_path / "o" / "runs").exists()
+
+
+def test_the_largest_seed_range_is_still_accepted():
+    from lithium_abm.cli import _first_seed
+
+    assert _first_seed(str(MAX_WHOLE - 1), "--first-seed", 2) == MAX_WHOLE - 1
+    assert _first_seed(LAST, "--first-seed", 1) == MAX_WHOLE
