@@ -23,7 +23,9 @@ venv: $(STAMP) ## Create the venv (Python >= 3.12) and install the project with 
 # summation order differs between releases in the last bit, and the golden test is exact.
 # An existing venv is reused if its
 # Python is new enough, otherwise it is recreated with the interpreter that
-# scripts/find-python.sh picks ($$PYTHON, PATH, then pyenv versions).
+# scripts/find-python.sh picks ($$PYTHON, PATH, then pyenv versions). pip's messages (among
+# them setuptools' standing notice on editable installs) go to $(VENV)/install.log and are
+# shown only if the install fails.
 $(STAMP): pyproject.toml constraints.txt
 	@set -e; \
 	if [ -x "$(PY)" ] && "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -34,9 +36,10 @@ $(STAMP): pyproject.toml constraints.txt
 		rm -rf "$(VENV)"; \
 		"$$py" -m venv "$(VENV)"; \
 	fi
-	@echo "Installing lithium-abm[dev] into $(VENV)"
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@echo "Installing lithium-abm[dev] into $(VENV) (pip's messages: $(VENV)/install.log)"
+	@{ $(PY) -m pip install --quiet --upgrade pip && \
+		$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'; } >$(VENV)/install.log 2>&1 || \
+		{ cat $(VENV)/install.log; echo "make: installing into $(VENV) failed (messages above)"; exit 1; }
 	@touch $@
 
 run: venv ## Run the baseline scenario (seed 1) into results/baseline

@@ -8,7 +8,13 @@ Design choices, and why:
 - The levers live in one table, ``LEVERS``; a new lever is one line there. Slider bounds are the
   parameter's documented range, so the dashboard cannot build an invalid scenario.
 - Charts are static matplotlib images (no pyplot, no JavaScript chart library), so the page needs
-  nothing beyond the front-end files that ``solara-assets`` installs: it works offline.
+  nothing beyond the front-end files that ``solara-assets`` installs: it works offline. Text is
+  plain HTML, not ``solara.Markdown``, which loads KaTeX and Mermaid from the CDN path (KaTeX is
+  not in ``solara-assets``). ``install_offline_guard`` makes the server's CDN proxy serve only
+  what is installed, so no client can make the server fetch from the internet.
+- Sessions: the server frees a closed browser's kernel after ``CULL_TIMEOUT`` (set by the CLI),
+  at most ``MAX_SESSIONS`` markets run at once (others see a "class is full" message), and with
+  an access code (``--code``) a session sees nothing until the code is typed.
 - Mesa rebuilds the model on *Reset* with the sidebar's values as keyword arguments, so the
   dashboard's model class takes the scenario name, the seed and the levers as keywords.
 """
@@ -20,6 +26,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import solara
@@ -31,7 +38,7 @@ from matplotlib.ticker import StrMethodFormatter
 from mesa.visualization import SolaraViz
 
 from lithium_abm.agents.base import OWNER_KINDS
-from lithium_abm.cli_dashboard import SCENARIO_ENV
+from lithium_abm.cli_dashboard import CODE_ENV, MAX_SESSIONS_ENV, SCENARIO_ENV
 from lithium_abm.experiments.figures import draw_production
 from lithium_abm.experiments.scenario import available_scenarios, load_scenario
 from lithium_abm.model.lithium_model import LithiumModel
@@ -64,6 +71,45 @@ LEVERS: tuple[Lever, ...] = (
     Lever("tariff_cn", "Tariff CN", 0.05),
     Lever("tariff_us", "Tariff US", 0.05),
 )
+
+
+DEFAULT_MAX_SESSIONS = 40
+
+
+def install_offline_guard() -> None:
+    """Make Solara's CDN proxy (``/_solara/cdn/<package>``) serve installed files only.
+
+    Solara fetches any file missing from its cache from a public CDN with ``requests`` (no
+    timeout) and caches it; here a missing file is a 404 and the server never connects out.
+    """
+    from solara.server import cdn_helper, starlette
+
+    def cached_path(base_cache_dir: Path, path: str) -> Path:
+        parts = path.replace("\\", "/").split("/")
+        store = Path(path) if len(parts) != 1 else Path(path) / "__main.js"
+        full = (base_cache_dir / store).resolve()
+        if not full.is_relative_to(Path(base_cache_dir).resolve()) or not full.is_file():
+            raise FileNotFoundError(path)  # StaticCdn turns this into a 404
+        return full
+
+    def cached_data(base_cache_dir: Path, path: str) -> bytes:
+        return cached_path(base_cache_dir, path).read_bytes()
+
+    cdn_helper.get_path = cached_path
+    cdn_helper.get_data = cached_data
+    starlette.get_path = cached_path
+
+
+def live_sessions() -> int:
+    """Browser sessions (kernels) the server holds now."""
+    from solara.server import kernel_context
+
+    return len(kernel_context.contexts)
+
+
+def max_sessions() -> int:
+    text = os.environ.get(MAX_SESSIONS_ENV, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_SESSIONS
 
 
 def default_scenario() -> str:
@@ -294,7 +340,24 @@ def Summary(model: DashboardModel, month: int) -> solara.Element:
     for lever in LEVERS:
         param = PARAMETERS[lever.param]
         lines.append(f"- {lever.label}: {model.p[lever.param]:g} ({param.unit})")
-    return solara.Markdown("\n".join(lines))
+    return solara.Column(children=[_text_line(line) for line in lines if line], gap="2px")
+
+
+def _text_line(line: str) -> solara.Element:
+    """One line of the summary as plain text (``**bold**`` and ``### title`` only), so the page
+    never loads ``solara.Markdown``'s KaTeX and Mermaid."""
+    if line.startswith("### "):
+        return solara.Text(line[4:], style={"font-size": "1.15em", "font-weight": "bold"})
+    parts = line.removeprefix("- ").split("**")
+    bullet = "• " if line.startswith("- ") else ""
+    spans = [
+        solara.Text(
+            bullet + part if i == 0 else part, style={"font-weight": "bold"} if i % 2 else {}
+        )
+        for i, part in enumerate(parts)
+        if part or i == 0
+    ]
+    return solara.Row(children=spans, gap="0px", style={"flex-wrap": "wrap"})
 
 
 def _view(build: Callable[[DashboardModel], Figure]) -> Callable[[DashboardModel], Any]:
@@ -323,7 +386,30 @@ COMPONENTS: list[tuple[Callable[[DashboardModel], Any], int]] = [
 
 @solara.component
 def Page() -> None:
-    """One dashboard per browser session, each with its own model."""
+    """One dashboard per browser session, each with its own model, behind the access code."""
+    code = os.environ.get(CODE_ENV, "").strip()
+    entered, set_entered = solara.use_state("")
+    full = solara.use_memo(lambda: live_sessions() > max_sessions(), [])
+    if full:
+        solara.Text(
+            f"The class is full ({max_sessions()} markets are running). "
+            "Close this tab and try again in a minute.",
+            style={"font-size": "1.3em", "margin": "2em"},
+        )
+        return
+    if code and entered != code:
+        with solara.Column(style={"margin": "2em", "max-width": "28em"}):
+            solara.Text("Lithium market dashboard", style={"font-size": "1.4em"})
+            solara.InputText("Access code (on the board)", value="", on_value=set_entered)
+            if entered:
+                solara.Text("Wrong code, try again.", style={"color": "#b00020"})
+        return
+    Dashboard()
+
+
+@solara.component
+def Dashboard() -> None:
+    """The SolaraViz page with this session's own model."""
     scenario = default_scenario()
     params = solara.use_memo(lambda: model_params(scenario), [scenario])
     model = solara.use_memo(lambda: DashboardModel(scenario, DEFAULT_SEED), [scenario])
@@ -334,3 +420,6 @@ def Page() -> None:
         name="Lithium market: why mines dig at a loss",
         play_interval=150,
     )
+
+
+install_offline_guard()

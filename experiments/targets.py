@@ -44,10 +44,10 @@ TOLERANCE_SCALES = 1.0
 REAL_PEAK_MONTH = pd.Timestamp("2022-11-01")
 PATTERN_PASS_SHARE = 0.8  # as pattern_table's min_pass_share
 
-BRIEF = "MODEL_BRIEF.md"
-SEED_FT = "seeds/000 and 001 (news features on Yichun, 2025)"
-SEED_REVIEW = "seeds/002 (review of China's lithium and power-battery chain)"
-SEED_NOTES = "seeds/003 (note on China's strategic minerals, May 2025)"
+BRIEF = "docs/sources/MODEL_BRIEF.md"
+SEED_FT = "docs/sources/seeds/000, 001 (news features on Yichun, 2025)"
+SEED_REVIEW = "docs/sources/seeds/002 (review of China's lithium and power-battery chain)"
+SEED_NOTES = "docs/sources/seeds/003 (note on China's strategic minerals, May 2025)"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ from lithium_abm.cli import CliError
 
 APP_MODULE = "lithium_abm.experiments.dashboard"
 SCENARIO_ENV = "LITHIUM_ABM_DASHBOARD_SCENARIO"  # tells the app its start scenario
+CODE_ENV = "LITHIUM_ABM_DASHBOARD_CODE"  # access code a session must type (empty: none)
+MAX_SESSIONS_ENV = "LITHIUM_ABM_DASHBOARD_MAX_SESSIONS"
+DEFAULT_MAX_SESSIONS = 40
+# A closed browser tab's market is freed this long after its connection drops (Solara's
+# default keeps it for 24 hours).
+CULL_TIMEOUT = "20s"
+CODE_WORDS = ("brine", "spodumene", "lepidolite", "salar", "pegmatite", "carbonate", "hydroxide")
 DEFAULT_PORT = 8765
 
 DASHBOARD_HELP = """\
@@ -30,13 +37,16 @@ enforcement, tariffs, seed) and watch prices, production, loss-making mines and 
 
 Every browser tab gets its own market, so a class can share one server. The page needs no
 internet connection. It listens on 127.0.0.1 (this computer only) unless you give --host;
---host 0.0.0.0 lets other computers on your network connect. Stop it with Ctrl-C."""
+--host 0.0.0.0 lets other computers on your network connect; then the page asks for an access
+code (--code WORD, or a generated one), printed for the lecturer to write on the board.
+A closed tab's market is freed after 20 s; at most --max-sessions markets run at once.
+Stop it with Ctrl-C."""
 
 DASHBOARD_EPILOG = """\
 examples:
   lithium-abm dashboard                          classroom scenario, http://127.0.0.1:8765
   lithium-abm dashboard --scenario baseline --port 8800
-  lithium-abm dashboard --host 0.0.0.0 --no-open for a classroom network"""
+  lithium-abm dashboard --host 0.0.0.0 --code salar --no-open   for a classroom network"""
 
 
 def register(sub: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
@@ -62,6 +72,19 @@ def register(sub: argparse._SubParsersAction, formatter: type[argparse.HelpForma
     )
     parser.add_argument(
         "--port", default=str(DEFAULT_PORT), metavar="N", help=f"port (default: {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--code",
+        default=None,
+        metavar="WORD",
+        help="access code every browser must type first (default: none on 127.0.0.1, a "
+        "generated word on any other address)",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        default=str(DEFAULT_MAX_SESSIONS),
+        metavar="N",
+        help=f"most browser sessions served at once (default: {DEFAULT_MAX_SESSIONS})",
     )
     parser.add_argument(
         "--no-open", action="store_true", help="do not open a browser window, just serve"
@@ -122,12 +145,39 @@ def server_command(host: str, port: int, open_browser: bool) -> list[str]:
     ]
 
 
-def server_env(scenario: str) -> dict[str, str]:
-    """Environment for the server: the start scenario, and no calls home (offline classrooms)."""
+def server_env(
+    scenario: str, code: str = "", max_sessions: int = DEFAULT_MAX_SESSIONS
+) -> dict[str, str]:
+    """Environment for the server: the start scenario, the access code, the session limits,
+    and no calls home (offline classrooms)."""
     env = dict(os.environ)
     env[SCENARIO_ENV] = scenario
+    env[CODE_ENV] = code
+    env[MAX_SESSIONS_ENV] = str(max_sessions)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env["SOLARA_KERNEL_CULL_TIMEOUT"] = CULL_TIMEOUT
     return env
+
+
+def _code(text: str | None, public: bool) -> str:
+    """The access code: as given, a generated word when listening beyond this computer."""
+    if text is None:
+        if not public:
+            return ""
+        import secrets
+
+        return f"{secrets.choice(CODE_WORDS)}{secrets.randbelow(90) + 10}"
+    code = text.strip()
+    if not code or not code.isprintable() or " " in code:
+        raise CliError(f"--code: expected one word without spaces, got {text!r}")
+    return code
+
+
+def _max_sessions(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 500:
+        raise CliError(f"--max-sessions: expected a whole number 1-500, got {text!r}")
+    return int(value)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -140,17 +190,27 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if not host:
         raise CliError("--host: expected an address such as 127.0.0.1 or 0.0.0.0")
     scenario = _scenario_arg(args.scenario)
+    limit = _max_sessions(args.max_sessions)
+    public = host not in ("127.0.0.1", "localhost", "::1")
+    code = _code(args.code, public)
     _check_free(host, port)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}"
     print(f"Dashboard ({args.scenario}) at {url}   (Ctrl-C stops it)", flush=True)
-    if shown != host:
-        print(f"Listening on all interfaces: others use http://<this computer's address>:{port}")
+    if public:
+        print(
+            f"WARNING: listening on {host}: anyone on this network can reach the dashboard; "
+            f"others use http://<this computer's address>:{port}",
+            flush=True,
+        )
+    if code:
+        print(f"Access code (write it on the board): {code}", flush=True)
     from lithium_abm.experiments.parent_death import preexec
 
     # The server dies with this command, even when it is SIGKILLed (no orphan keeps serving).
+    env = server_env(scenario, code, limit)
     proc = subprocess.Popen(
-        server_command(host, port, not args.no_open), env=server_env(scenario), preexec_fn=preexec
+        server_command(host, port, not args.no_open), env=env, preexec_fn=preexec
     )
     # A service manager stops us with SIGTERM: take the server down with us, as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)

@@ -76,6 +76,8 @@ BAD_INPUT_IN_PROCESS = {
     "zero seeds": (["patterns", "--seeds", "0"], ["--seeds"]),
     "bad first seed": (["patterns", "--first-seed", "-1"], ["--first-seed"]),
     "patterns out is a dir": (["patterns", "--seeds", "1", "--out", "{d}/earlier"], ["--out"]),
+    "params, unknown scenario": (["params", "--scenario", "nowhere"], ["nowhere", "baseline"]),
+    "params, bad scenario file": (["params", "--scenario", "{d}/typo.toml"], ["hurdle_rat"]),
 }
 
 
@@ -235,6 +237,50 @@ def test_params_plain_lists_default_range_and_unit() -> None:
     assert done.returncode == 0
     line = next(x for x in done.stdout.splitlines() if x.startswith("hurdle_rate "))
     assert line.split() == ["hurdle_rate", "0.12", "[0.0,", "0.5]", "1/yr"]
+
+
+def test_params_scenario_shows_its_values_beside_the_defaults() -> None:
+    from lithium_abm.experiments.scenario import load_scenario
+    from lithium_abm.model.parameters import PARAMETERS
+
+    done = cli("params", "--scenario", "trade_war")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    values = load_scenario("trade_war").params
+    changed = {k for k, v in values.items() if v != PARAMETERS[k].default}
+    assert {"tariff_us", "tariff_cn"} <= changed  # trade_war.toml sets both
+    assert lines[0] == (
+        f"Scenario trade_war: {len(changed)} of {len(PARAMETERS)} parameters differ from the "
+        "registry default (marked *)."
+    )
+    assert lines[1].split() == ["parameter", "trade_war", "default", "range", "unit"]
+    rows = {line.split()[0]: line.split() for line in lines[2:] if not line.startswith(" ")}
+    assert set(rows) == set(PARAMETERS)
+    # trade_war.toml: tariff_us = 0.5 (default 0.25); the baseline it extends keeps usd_cny.
+    assert rows["tariff_us"] == [
+        "tariff_us",
+        "0.5",
+        "*",
+        "0.25",
+        "[0.0,",
+        "2.0]",
+        "share",
+        "of",
+        "value",
+    ]
+    assert rows["usd_cny"] == ["usd_cny", "7.0", "7.0", "[5.0,", "9.0]", "CNY", "per", "USD"]
+    assert {name for name, row in rows.items() if row[2] == "*"} == changed
+
+
+def test_params_scenario_markdown_has_a_scenario_column() -> None:
+    done = cli("params", "--scenario", "trade_war", "--markdown")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# Parameters of the scenario `trade_war`")
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| `")]
+    cells = {r.split(" | ")[0][2:]: [c.strip() for c in r.strip("|").split(" | ")] for r in rows}
+    assert cells["`tariff_us`"][1:5] == ["**0.5**", "0.25", "share of value", "[0.0, 2.0]"]
+    assert cells["`usd_cny`"][1:3] == ["7.0", "7.0"]
+    assert all(r.count(" | ") == 6 for r in rows)
 
 
 def test_patterns_one_seed(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -77,9 +78,47 @@ def chromium() -> str:
     return path
 
 
+class ProxyTrap:
+    """A local socket the server's proxy variables point at: every connection is an attempt
+    to reach outside (requests sends even HTTPS through HTTPS_PROXY with CONNECT)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.attempts: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1.0)
+                with contextlib.suppress(OSError):
+                    self.attempts.append(conn.recv(200))
+
+    def env(self) -> dict[str, str]:
+        url = f"http://127.0.0.1:{self.port}"
+        names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
+        env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
+        return env | dict.fromkeys(names, url)
+
+
 @pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``lithium-abm dashboard`` on a free port and wait until it answers."""
+def proxy_trap() -> Iterator[ProxyTrap]:
+    trap = ProxyTrap()
+    yield trap
+    trap.sock.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory, proxy_trap: ProxyTrap) -> Iterator[str]:
+    """Start ``lithium-abm dashboard`` on a free port, its proxy variables pointed at the trap,
+    and wait until it answers."""
     port = _free_port()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     cmd = [sys.executable, "-m", "lithium_abm", "dashboard", "--no-open", "--port", str(port)]
@@ -91,6 +130,7 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             cwd=tmp_path_factory.getbasetemp(),
             start_new_session=True,  # its own process group, so nothing can outlive the test
+            env=proxy_trap.env(),
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -100,7 +140,7 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.perf_counter() - started > SERVER_START_TIMEOUT_S:
                 pytest.fail(f"dashboard did not answer in {SERVER_START_TIMEOUT_S} s")
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
+                with _local_get(url) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -118,6 +158,12 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of this test's server
     assert server_gone, "the Solara server outlived `lithium-abm dashboard` after SIGTERM"
+
+
+def _local_get(url: str):
+    """GET without any proxy (the test process's own environment may name one)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return opener.open(url, timeout=5)
 
 
 def _wait_closed(port: int, timeout_s: float = 15.0) -> bool:
@@ -139,7 +185,7 @@ def _is_local(url: str) -> bool:
 
 def _open(browser, url: str, external: list[str]):
     """A fresh browser context (a new session) on the dashboard; outside requests are cut."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
 
     def guard(route) -> None:
         if _is_local(route.request.url):
@@ -246,6 +292,48 @@ def _screenshot(page, path: Path) -> None:
     page.wait_for_timeout(1500)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
+
+
+def test_server_never_fetches_from_the_internet(
+    chromium: str, dashboard_url: str, proxy_trap: ProxyTrap
+) -> None:
+    """Load the page and ask the CDN proxy for a file Solara would fetch from a public CDN:
+    a 404, and not one connection reaches the proxy trap."""
+    import urllib.error
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context, page = _open(browser, dashboard_url, [])
+            _step(page, 2, start=0)
+            context.close()
+        finally:
+            browser.close()
+    for path in ("katex@0.16.9/dist/katex.min.js", "left-pad@1.3.0/index.js", "lodash"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            _local_get(f"{dashboard_url}_solara/cdn/{path}")
+        assert err.value.code == 404
+    with _local_get(f"{dashboard_url}_solara/cdn/requirejs@2.3.6/require.js") as installed:
+        assert installed.status == 200  # what solara-assets installs is still served
+    time.sleep(1.0)
+    assert proxy_trap.attempts == [], f"the server tried to connect out: {proxy_trap.attempts}"
+
+
+def test_access_code_is_generated_off_localhost() -> None:
+    from lithium_abm.cli import CliError
+    from lithium_abm.cli_dashboard import _code, server_env
+
+    assert _code(None, public=False) == ""
+    generated = _code(None, public=True)
+    assert len(generated) >= 6 and generated[-2:].isdigit()
+    assert _code("salar", public=True) == "salar"
+    with pytest.raises(CliError, match="--code"):
+        _code("two words", public=True)
+    env = server_env("classroom", "salar", 30)
+    assert env["LITHIUM_ABM_DASHBOARD_CODE"] == "salar"
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "20s"  # not Solara's 24 hours
 
 
 def test_server_command_is_offline_and_local() -> None:
