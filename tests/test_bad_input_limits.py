@@ -93,3 +93,15 @@ def test_the_largest_seed_range_is_still_accepted():
 
     assert _first_seed(str(MAX_WHOLE - 1), "--first-seed", 2) == MAX_WHOLE - 1
     assert _first_seed(LAST, "--first-seed", 1) == MAX_WHOLE
+
+
+def test_the_data_bounds_are_documented_as_enforced():
+    """docs/scenarios.md lists the bounds the loader enforces (issue 13: documented bounds)."""
+    from lithium_abm.experiments.scenario import CSV_BOUNDS, DEMAND_MAX_T
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    assert "## Bounds on scenario data" in docs
+    for column, (low, high) in CSV_BOUNDS.items():
+        assert f"| `{column}` (CSV) | ({low:g}, {high:g}] |" in docs
+    assert f"| `[demand_path]` values | (0, {DEMAND_MAX_T:g}] |" in docs
+    assert CSV_BOUNDS["capacity_tpa"] == (0.0, 2.0e6)  # a 1e300 mine (issue 13) is far outside
