@@ -286,6 +286,12 @@ def load_scenario(
         },
         "resource_base",
     )
+    for line, row in enumerate(resources, start=2):
+        if row["cost_min_usd_t"] > row["cost_max_usd_t"]:  # the deposits' costs are drawn between
+            raise ScenarioError(
+                f"{data_paths['resource_base'].name}, line {line}: cost_min_usd_t must be <= "
+                f"cost_max_usd_t, got {row['cost_min_usd_t']:g} > {row['cost_max_usd_t']:g}"
+            )
     try:
         governments = read_governments(
             Path(data_paths.get("governments", SCENARIO_DIR / "governments.csv"))
