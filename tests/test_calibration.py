@@ -223,7 +223,7 @@ def test_parallel_workers_give_the_sequential_answer(short_scenario):
     [
         (["--params", "bid_urgncy"], ["--params", "bid_urgncy", "unknown"]),
         (["--params", "missing_spec.toml"], ["--params", "missing_spec.toml"]),
-        (["--seeds", "0"], ["--seeds", ">= 1"]),
+        (["--seeds", "0"], ["--seeds", "whole number in 1-"]),
         (["--budget", "many"], ["--budget"]),
         (["--scenario", "nowhere"], ["nowhere"]),
         (["--out", "fit.txt"], ["--out", ".toml"]),
