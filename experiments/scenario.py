@@ -40,6 +40,7 @@ CSV_BOUNDS: dict[str, tuple[float, float]] = {
     "cost_max_usd_t": (0.0, 1.0e5),
     "demand_share": (0.0, 1.0),
 }
+CSV_COUNT_MAX = 100_000  # whole-number CSV columns (deposits of a region and resource)
 DEMAND_MAX_T = 1.0e8  # t LCE per year; world demand was about 1e6 t in 2024
 _HORIZON_WARNED: set[tuple[str, str, int]] = set()
 SECTIONS = {"scenario", "data", "demand_path", "parameters"}
@@ -161,10 +162,10 @@ def _read_csv(path: Path, required: dict[str, type], label: str) -> list[dict[st
                             f"({low:g}, {high:g}], got {text!r}"
                         )
                 elif kind is int:
-                    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+                    if not text.isdigit() or not 1 <= int(text) <= CSV_COUNT_MAX:
                         raise ScenarioError(
                             f"{path.name}, line {line}: {column} must be a whole number in "
-                            f"1-100000, got {text!r}"
+                            f"1-{CSV_COUNT_MAX}, got {text!r}"
                         )
                     row[column] = int(text)
                 else:
@@ -286,6 +287,12 @@ def load_scenario(
         },
         "resource_base",
     )
+    for line, row in enumerate(resources, start=2):
+        if row["cost_min_usd_t"] > row["cost_max_usd_t"]:  # the deposits' costs are drawn between
+            raise ScenarioError(
+                f"{data_paths['resource_base'].name}, line {line}: cost_min_usd_t must be <= "
+                f"cost_max_usd_t, got {row['cost_min_usd_t']:g} > {row['cost_max_usd_t']:g}"
+            )
     try:
         governments = read_governments(
             Path(data_paths.get("governments", SCENARIO_DIR / "governments.csv"))

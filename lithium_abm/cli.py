@@ -325,7 +325,45 @@ def _scenarios_markdown(names: list[str], load) -> str:
             )
         if name != "baseline":
             lines.append("Changes: " + ("; ".join(changed) if changed else "none") + ".")
-    return "\n".join(lines)
+    return "\n".join(lines + _data_bounds_markdown())
+
+
+def _data_bounds_markdown() -> list[str]:
+    """The plausible bounds a scenario's data must keep (a value outside is refused, exit 2)."""
+    from lithium_abm.experiments.scenario import (
+        CSV_BOUNDS,
+        CSV_COUNT_MAX,
+        DEMAND_MAX_T,
+        MONTH_RULE,
+    )
+
+    units = {
+        "capacity_tpa": "t LCE per year",
+        "cost_usd_t": "USD per t LCE",
+        "cost_min_usd_t": "USD per t LCE",
+        "cost_max_usd_t": "USD per t LCE",
+        "demand_share": "share of world demand",
+    }
+    lines = [
+        "",
+        "## Bounds on scenario data",
+        "",
+        "A scenario file or CSV with a value outside these bounds (or NaN, or infinite) is",
+        "refused with one line naming the file, line and column, and exit code 2.",
+        "",
+        "| field | allowed | unit |",
+        "|---|---|---|",
+    ]
+    for column, (low, high) in CSV_BOUNDS.items():
+        lines.append(f"| `{column}` (CSV) | ({low:g}, {high:g}] | {units.get(column, '')} |")
+    lines += [
+        "| other numeric CSV columns | (0, 1e+12] | |",
+        f"| `deposits` (CSV) | whole number 1-{CSV_COUNT_MAX} | deposits |",
+        f"| `[demand_path]` values | (0, {DEMAND_MAX_T:g}] | t LCE per year |",
+        "| `[demand_path]` keys | years 1900-2200 | |",
+        f"| `start`, `end` (scenario, spec, CSV) | {MONTH_RULE} | |",
+    ]
+    return lines
 
 
 def cmd_params(args: argparse.Namespace) -> int:

@@ -93,3 +93,43 @@ def test_the_largest_seed_range_is_still_accepted():
 
     assert _first_seed(str(MAX_WHOLE - 1), "--first-seed", 2) == MAX_WHOLE - 1
     assert _first_seed(LAST, "--first-seed", 1) == MAX_WHOLE
+
+
+def test_the_data_bounds_are_documented_as_enforced():
+    """docs/scenarios.md lists the bounds the loader enforces (issue 13: documented bounds)."""
+    from lithium_abm.experiments.scenario import CSV_BOUNDS, DEMAND_MAX_T
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    assert "## Bounds on scenario data" in docs
+    for column, (low, high) in CSV_BOUNDS.items():
+        assert f"| `{column}` (CSV) | ({low:g}, {high:g}] |" in docs
+    assert f"| `[demand_path]` values | (0, {DEMAND_MAX_T:g}] |" in docs
+    assert CSV_BOUNDS["capacity_tpa"] == (0.0, 2.0e6)  # a 1e300 mine (issue 13) is far outside
+
+
+def test_resource_cost_range_upside_down_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    """cost_min_usd_t above cost_max_usd_t was a ValueError traceback from the cost draw."""
+    import shutil
+
+    from lithium_abm.experiments.scenario import SCENARIO_DIR
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("mines_2015.csv", "refiners_2015.csv", "battery_makers.csv"):
+        shutil.copy(SCENARIO_DIR / name, tmp_path / name)
+    rows = (SCENARIO_DIR / "resource_base.csv").read_text().splitlines()
+    assert ",2800,8000," in rows[1]
+    rows[1] = rows[1].replace(",2800,8000,", ",9000,8000,", 1)
+    (tmp_path / "resource_base.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "bad.toml").write_text(
+        '[scenario]\nname = "bad"\nextends = "baseline"\n[data]\nmines = "mines_2015.csv"\n'
+        'refiners = "refiners_2015.csv"\nbattery_makers = "battery_makers.csv"\n'
+        'resource_base = "resource_base.csv"\n'
+    )
+    code = main(["run", "--scenario", str(tmp_path / "bad.toml"), "--no-figures"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0] == (
+        "lithium-abm: error: resource_base.csv, line 2: cost_min_usd_t must be <= "
+        "cost_max_usd_t, got 9000 > 8000"
+    )
+    assert not (tmp_path / "results").exists()

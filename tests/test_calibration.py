@@ -138,7 +138,7 @@ def test_spec_file_takes_a_pattern_bar_and_a_warm_start(tmp_path):
         ("[params]\n", ["params"]),
         ("[parameters]\nbid_urgency = 'wide'\n", ["bid_urgency", "[low, high]"]),
         ("[weights]\nno_such_target = 1.0\n", ["no_such_target"]),
-        ("[calibration]\nseeds = 0\n", ["seeds", ">= 1"]),
+        ("[calibration]\nseeds = 0\n", ["seeds", "whole number in 1-100000"]),
         ("[calibration\n", ["TOML"]),
         ("[calibration]\npattern_pass_share = 1.5\n", ["pattern_pass_share", "(0, 1]"]),
         ("[parameters]\nbid_urgency = true\n[start]\nanchor_weight = 0.5\n", ["start.anchor"]),
@@ -223,7 +223,7 @@ def test_parallel_workers_give_the_sequential_answer(short_scenario):
     [
         (["--params", "bid_urgncy"], ["--params", "bid_urgncy", "unknown"]),
         (["--params", "missing_spec.toml"], ["--params", "missing_spec.toml"]),
-        (["--seeds", "0"], ["--seeds", ">= 1"]),
+        (["--seeds", "0"], ["--seeds", "whole number in 1-"]),
         (["--budget", "many"], ["--budget"]),
         (["--scenario", "nowhere"], ["nowhere"]),
         (["--out", "fit.txt"], ["--out", ".toml"]),
