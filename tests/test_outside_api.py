@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -80,16 +82,52 @@ def test_ema_model_from_the_registry_with_the_sequential_evaluator():
     assert len(experiments) == 4 and np.isfinite(outcomes["peak_price_usd_t"]).all()
 
 
-def test_multiprocessing_evaluator_finishes_when_one_point_raises():
-    (RAISE_DIR / "raised").unlink(missing_ok=True)
-    (RAISE_DIR / "armed").touch()
+EVALUATOR_SCRIPT = """
+import os, sys
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import ema_workbench as ema
+import lithium_abm
+from lithium_abm.experiments.metrics import register_metric
+
+RAISE_DIR = Path(sys.argv[1])
+
+
+@register_metric("test_raise_once", unit="-", doc="raises in the first run")
+def raise_once(df: pd.DataFrame) -> float:
     try:
-        with ema.MultiprocessingEvaluator(_model(), n_processes=2) as evaluator:
-            experiments, outcomes = evaluator.perform_experiments(scenarios=4)
-    finally:
-        (RAISE_DIR / "armed").unlink()
-    assert len(experiments) == 4
-    assert int(np.isnan(outcomes["peak_price_usd_t"]).sum()) == 1  # the raising point
+        os.close(os.open(RAISE_DIR / "raised", os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return 0.0
+    raise RuntimeError("boom inside the model")
+
+
+if __name__ == "__main__":
+    model = lithium_abm.ema_model(
+        params=["hurdle_rate", "restart_delay_months"],
+        metrics=["peak_price_usd_t", "test_raise_once"],
+        end="%s",
+    )
+    with ema.MultiprocessingEvaluator(model, n_processes=2) as evaluator:
+        experiments, outcomes = evaluator.perform_experiments(scenarios=4)
+    print(len(experiments), int(np.isnan(outcomes["peak_price_usd_t"]).sum()))
+"""
+
+
+def test_multiprocessing_evaluator_finishes_when_one_point_raises(tmp_path):
+    """In a fresh process, as a user runs it (spawned workers import the script's metric)."""
+    script = tmp_path / "evaluate.py"
+    script.write_text(EVALUATOR_SCRIPT % END)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["4", "1"]  # four points, the raising one is NaN
 
 
 def test_replicator_over_seeds_and_prim():
