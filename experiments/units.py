@@ -4,8 +4,8 @@ output a data tool reads.
 Stored as JSON in the parquet schema metadata of the sweep's ``runs/`` and ``monthly/`` parts
 (key ``lithium_abm.units``) and documented in docs/units.md (``units_markdown``). Names follow
 suffix rules: ``_usd_t`` USD per t LCE, ``_usd`` USD in the month, ``_t`` t LCE in the month
-(flows) or held at the month's end (stocks), capacities t LCE per year (the recorder names
-them ``capacity_t_*`` today; the lead renames them ``capacity_tpa_*``), shares as fractions.
+(flows) or held at the month's end (stocks), ``_tpa`` capacities in t LCE per year, shares as
+fractions.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ EXPLICIT: dict[str, tuple[str, str]] = {
     "asset_sales": ("count", "per month"),
     "demand_factor_ev_subsidy": ("factor", "per month"),
     "demand_factor_chemistry": ("factor", "per month"),
-    "refining_capacity_t": ("t LCE/yr", "per year"),
-    "recycling_capacity_t": ("t LCE/yr", "per year"),
+    "refining_capacity_tpa": ("t LCE/yr", "per year"),
+    "recycling_capacity_tpa": ("t LCE/yr", "per year"),
 }
 STOCK_PREFIXES = ("inventory_t", "stockpile_t")
 
@@ -44,7 +44,7 @@ def column_unit(name: str) -> tuple[str, str]:
     """(unit, period) of a monthly column, run column or metric name."""
     if name in EXPLICIT:
         return EXPLICIT[name]
-    if name.startswith(("capacity_t_", "capacity_tpa_")) or name.endswith("_tpa"):
+    if name.startswith("capacity_tpa_") or name.endswith("_tpa"):
         return "t LCE/yr", "per year"
     if name.startswith("mines_"):
         return "count", "at month end"

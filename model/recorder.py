@@ -40,7 +40,7 @@ AGENT_COLUMNS = (
     "owner_kind",
     "group",
     "state",
-    "capacity_t",
+    "capacity_tpa",
     "output_t",
     "unit_cash_cost_usd_t",
     "cost_chem_equiv_usd_t",
@@ -64,7 +64,7 @@ def model_columns() -> tuple[str, ...]:
         "unmet_demand_t",
         "production_t",
         *(f"production_t_{r}" for r in RESOURCES),
-        *(f"capacity_t_{r}" for r in RESOURCES),
+        *(f"capacity_tpa_{r}" for r in RESOURCES),
         "loss_making_share",
         *(f"loss_making_share_{r}" for r in RESOURCES),
         "output_t_independent",
@@ -87,7 +87,7 @@ def model_columns() -> tuple[str, ...]:
         "collected_t",
         "recycled_t",
         "recycling_loss_t",
-        "recycling_capacity_t",
+        "recycling_capacity_tpa",
         "substitution_share",
         "demand_factor_ev_subsidy",
         "demand_factor_chemistry",
@@ -97,7 +97,7 @@ def model_columns() -> tuple[str, ...]:
         "volume_t_chemical",
         "captive_t_concentrate",
         "captive_t_chemical",
-        "refining_capacity_t",
+        "refining_capacity_tpa",
         *(f"mines_{s}" for s in MINE_STATE_COUNTS),
         "bankruptcies",
         "asset_sales",
@@ -202,7 +202,7 @@ class Recorder:
         for r in RESOURCES:
             row[f"production_t_{r}"] = prod[r]
         for r in RESOURCES:
-            row[f"capacity_t_{r}"] = cap[r]
+            row[f"capacity_tpa_{r}"] = cap[r]
         row["loss_making_share"] = _share(sum(loss.values()), production)
         for r in RESOURCES:
             row[f"loss_making_share_{r}"] = _share(loss[r], prod[r])
@@ -239,7 +239,7 @@ class Recorder:
                 "collected_t": recycling.collected_t,
                 "recycled_t": recycled,
                 "recycling_loss_t": sum(r.lost_t for r in m.recyclers),
-                "recycling_capacity_t": sum(r.capacity_tpa for r in m.recyclers),
+                "recycling_capacity_tpa": sum(r.capacity_tpa for r in m.recyclers),
                 "substitution_share": demand.substitution_share,
                 "demand_factor_ev_subsidy": demand.factors["ev_subsidy"],
                 "demand_factor_chemistry": demand.factors["chemistry"],
@@ -249,7 +249,7 @@ class Recorder:
                 "volume_t_chemical": chem.volume_t,
                 "captive_t_concentrate": conc.captive_t,
                 "captive_t_chemical": chem.captive_t,
-                "refining_capacity_t": sum(r.capacity_tpa for r in m.refiners),
+                "refining_capacity_tpa": sum(r.capacity_tpa for r in m.refiners),
             }
         )
         for s in MINE_STATE_COUNTS:
@@ -425,5 +425,6 @@ class Recorder:
     def agents_frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.agent_rows, columns=list(AGENT_COLUMNS))
         for col in ("agent_type", "resource", "region", "owner_kind", "state", "group"):
-            df[col] = df[col].astype("category")
+            # '' (no resource, no group) is recorded as missing, which every data tool reads.
+            df[col] = df[col].replace("", None).astype("category")
         return df

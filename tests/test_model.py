@@ -330,7 +330,7 @@ def test_consumption_never_exceeds_demand(any_run):
 def test_mine_output_never_exceeds_monthly_capacity(any_run):
     mines = any_run.agents_frame[any_run.agents_frame["agent_type"] == "mine"]
     assert (mines["output_t"] >= 0.0).all()
-    ratio = mines["output_t"] / (mines["capacity_t"] / 12.0)
+    ratio = mines["output_t"] / (mines["capacity_tpa"] / 12.0)
     assert ratio.max() <= 1.0 + 1e-12
     assert ratio.max() > 0.99  # some mine did run at nameplate
 
@@ -561,7 +561,7 @@ def test_a_converter_in_the_data_starts_in_its_start_month(write_scenario):
 
     agents = LithiumModel(load_scenario(write_scenario(refiners=add_project)), seed=1).run()
     agents = agents.agents_frame()
-    assert first_month(agents, "Converter Two", "capacity_t > 0") == pd.Timestamp("2015-04")
+    assert first_month(agents, "Converter Two", "capacity_tpa > 0") == pd.Timestamp("2015-04")
 
 
 def test_projects_started_in_the_run_take_their_lead_time(baseline_config, monkeypatch):
@@ -607,7 +607,7 @@ def test_converter_capacity_grows_by_the_blocks_due_each_month(baseline_config, 
     month_of = {date: i for i, date in enumerate(model.dates)}
     assert len(due) > 5
     for name, rows in refiners.groupby("name", observed=True):
-        capacity = rows["capacity_t"].to_numpy()
+        capacity = rows["capacity_tpa"].to_numpy()
         months = [month_of[d] for d in rows["date"]]
         for k in range(1, len(months)):
             added = capacity[k] - capacity[k - 1]

@@ -74,7 +74,7 @@ def outcomes(scenario: str, seed: int) -> dict[str, float]:
         "china_self_sufficiency_2030": df.loc[
             _years(df, 2030, 2030), "china_self_sufficiency"
         ].mean(),
-        "chile_capacity_2035_t": chile["capacity_t"].sum(),
+        "chile_capacity_2035_t": chile["capacity_tpa"].sum(),
         "chile_government_cash_usd": governments.loc[
             governments["region"] == "CL", "cash_usd"
         ].sum(),
@@ -84,7 +84,7 @@ def outcomes(scenario: str, seed: int) -> dict[str, float]:
         "recycled_2030_2035_t": df.loc[late, "recycled_t"].sum(),
         "demand_2024_2030_t": df.loc[_years(df, 2024, 2030), "demand_t"].sum(),
         "china_capacity_2035_t": end_2035.loc[
-            (end_2035["region"] == "CN") & (end_2035["state"] != "closed"), "capacity_t"
+            (end_2035["region"] == "CN") & (end_2035["state"] != "closed"), "capacity_tpa"
         ].sum(),
         "mined_share_of_use_2030_2035": 1.0
         - df.loc[late, "recycled_t"].sum() / df.loc[late, "consumption_t"].sum(),
