@@ -9,6 +9,7 @@ detected before anything is written. Heavy libraries are imported inside the com
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import re
@@ -631,6 +632,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        print(
+            f"{PROG}: error: the disk is full ({os.strerror(exc.errno)}); "
+            "results written before are kept: free space and run the same command again",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
     except Exception as exc:
         if not _is_input_error(exc):
             raise  # a bug: keep the traceback

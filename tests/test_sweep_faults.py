@@ -213,3 +213,33 @@ def test_units_table_in_the_parquet_metadata(dataset_sweep):
     part = sorted((dataset_sweep / "runs").glob("part-*.parquet"))[0]
     units = json.loads(pq.read_schema(part).metadata[b"lithium_abm.units"])
     assert {"column": "peak_price_usd_t", "unit": "USD/t LCE", "period": "run"} in units
+
+
+def test_a_full_disk_is_one_line_exit_1_and_the_runs_written_before_are_kept(
+    tmp_path, monkeypatch, capsys
+):
+    import errno
+
+    from lithium_abm.cli import main
+    from lithium_abm.experiments import sweep
+
+    out = tmp_path / "sweep"
+    real_write = sweep.ResultStore._write
+    writes = {"n": 0}
+
+    def write_until_full(self, table, final):
+        writes["n"] += 1
+        if writes["n"] > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, table, final)
+
+    monkeypatch.setattr(sweep.ResultStore, "_write", write_until_full)
+    assert main(["sweep", "small", "--workers", "1", "--out", str(out), "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("lithium-abm: error: the disk is full (No space left on device)")
+    assert "Traceback" not in "\n".join(err)
+    kept = list((out / "runs").glob("*.parquet"))
+    assert kept  # what was written before the disk filled is still there
+    monkeypatch.setattr(sweep.ResultStore, "_write", real_write)
+    assert main(["sweep", "small", "--workers", "1", "--out", str(out), "-q"]) == 0
+    assert len(load_results(out)) == 8
