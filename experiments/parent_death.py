@@ -38,7 +38,8 @@ def die_with_parent(sig: int = signal.SIGKILL) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one we may not signal counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -55,7 +56,7 @@ def watch_parent(owner_pid: int, poll_s: float = POLL_S) -> threading.Thread:
     def watch() -> None:
         while True:
             time.sleep(poll_s)
-            if os.getppid() != parent or not _alive(owner_pid):
+            if os.getppid() != parent or not pid_alive(owner_pid):
                 os._exit(1)
 
     thread = threading.Thread(target=watch, name="parent-watchdog", daemon=True)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from lithium_abm.experiments.parent_death import pid_alive
 from lithium_abm.model.config import ModelConfig
 from lithium_abm.model.lithium_model import LithiumModel
 
@@ -306,17 +307,9 @@ def _remove_stale_stages(out: Path) -> None:
         if not stale.is_dir() or len(parts) != 3 or not parts[0].isdigit():
             continue
         pid = int(parts[0])
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not pid_alive(pid):
             shutil.rmtree(stale, ignore_errors=True)
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
     return True
 
 

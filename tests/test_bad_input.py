@@ -128,7 +128,12 @@ CASES = {
 def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, expected = CASES[case]
-    code = main(argv(tmp_path))
+    assert_one_line_exit_2(argv(tmp_path), expected, tmp_path, capsys)
+
+
+def assert_one_line_exit_2(argv: list[str], expected: str, tmp_path, capsys) -> None:
+    """The command exits 2 with one error line holding ``expected``, and writes no results."""
+    code = main(argv)
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2, err

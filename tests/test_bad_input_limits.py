@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_bad_input import assert_one_line_exit_2
 
 from lithium_abm.cli import MAX_WHOLE, main
 
@@ -78,13 +79,7 @@ CASES = {
 def test_huge_counts_and_seeds_are_one_line_and_exit_2(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv, expected = CASES[case]
-    code = main(argv(tmp_path))
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err
-    assert len(lines) == 1 and lines[0].startswith("lithium-abm: error:"), err
-    assert expected in lines[0], err
-    assert not (tmp_path / "results").exists()  # nothing computed or written
+    assert_one_line_exit_2(argv(tmp_path), expected, tmp_path, capsys)
     assert not (tmp_path / "o" / "runs").exists()
 
 
