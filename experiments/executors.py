@@ -130,11 +130,17 @@ def open_dask(scheduler: str | None = None, local_workers: int = 0) -> Backend:
             raise SpecError(f"--dask-scheduler: cannot connect to {scheduler}: {exc}") from None
         label = f"Dask cluster at {scheduler}"
     else:
+        from lithium_abm.experiments.parent_death import OWNER_PID_ENV
+
+        # Each worker process runs parent_death.dask_setup at start (a Dask preload), so it
+        # dies with this process even if it is SIGKILLed (the nannies live in this process).
         cluster = LocalCluster(
             n_workers=local_workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            preload=["lithium_abm.experiments.parent_death"],
+            env={OWNER_PID_ENV: str(os.getpid())},
         )
         client = Client(cluster)
         closers.append(cluster.close)

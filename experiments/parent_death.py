@@ -10,6 +10,11 @@ holding the caller's stdout/stderr open). Two layers end them:
 * a watchdog thread in each worker that polls the pid of the process that started the sweep and
   exits when it is gone (every platform; also covers a forkserver that outlives the sweep).
 
+A local Dask cluster (``--dask-local``) runs its nannies inside the sweep and spawns one worker
+process per nanny. Dask ends those workers itself when the pipe to their parent closes; the same
+two layers are armed there too, by :func:`dask_setup` (a Dask worker preload), so the guarantee
+does not rest on that detail of Dask's alone.
+
 The resource tracker ends by itself once every process holding its pipe is gone.
 """
 
@@ -25,6 +30,7 @@ import time
 
 PR_SET_PDEATHSIG = 1
 POLL_S = 0.5
+OWNER_PID_ENV = "LITHIUM_ABM_OWNER_PID"  # set for local Dask workers: the sweep's pid
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> bool:
@@ -62,6 +68,14 @@ def watch_parent(owner_pid: int, poll_s: float = POLL_S) -> threading.Thread:
     thread = threading.Thread(target=watch, name="parent-watchdog", daemon=True)
     thread.start()
     return thread
+
+
+def dask_setup(worker: object) -> None:
+    """Dask preload hook, run in each local worker process at start: die with the sweep."""
+    die_with_parent()
+    owner = os.environ.get(OWNER_PID_ENV, "")
+    if owner.isdigit():
+        watch_parent(int(owner))
 
 
 def preexec() -> None:

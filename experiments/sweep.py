@@ -7,7 +7,8 @@ Layout of the output directory::
                          status ("ok" / "failed"), error, wall_time_s
     monthly/part-*.parquet  (if the spec keeps monthly columns) run_id, point, seed, varied
                          parameters, date, the columns
-    _quarantine/         corrupt part files found on resume (moved aside, their runs redone)
+    _quarantine/         unreadable part files found on resume, moved aside (the runs of the
+                         design left without a row in runs/ then run again)
     .lock                held while a sweep writes here
 
 ``runs/`` and ``monthly/`` are each a dataset for pyarrow.dataset, polars and DuckDB (only part
@@ -279,18 +280,25 @@ class ResultStore:
             self._lock_fd = None
 
     def _quarantine(self, part: Path, why: str) -> None:
-        """Move a corrupt part (and its runs/monthly sibling) aside, with a one-line report."""
+        """Move an unreadable part (and its runs/monthly sibling) aside, with a one-line report.
+
+        Which runs it held cannot be read, so nothing is redone for the file as such: the sweep
+        then runs every run of its design with no row left in runs/ (a file of another sweep
+        gives none)."""
         folder = self.out / QUARANTINE_DIR
         folder.mkdir(exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        moved = []
         for sibling in (self.runs_dir / part.name, self.monthly_dir / part.name):
             if sibling.exists():
                 target = folder / f"{sibling.parent.name}-{stamp}-{sibling.name}"
                 os.replace(sibling, target)
+                moved.append(f"{sibling.parent.name}/{sibling.name}")
         _fsync_dir(folder)
         print(
             f"lithium-abm: warning: {part.parent.name}/{part.name} is unreadable ({why}); moved "
-            f"to {QUARANTINE_DIR}/, its runs will be redone",
+            f"{' and '.join(moved)} to {QUARANTINE_DIR}/; this sweep now runs every run of its "
+            f"design that has no row left in {RUNS_DIR}/ (rows of other designs are not rerun)",
             file=sys.stderr,
         )
 

@@ -53,9 +53,22 @@ def test_row_count_check_reports_missing_rows(tmp_path):
 
 
 def _session_processes(sid: int) -> list[int]:
-    """Pids (other than zombies) whose session id is ``sid``."""
+    """Pids (other than zombies) whose session id is ``sid`` (psutil if installed, else /proc)."""
     import os
 
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        pids = []
+        for proc in psutil.process_iter(["status"]):
+            try:
+                if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getsid(proc.pid) == sid:
+                    pids.append(proc.pid)
+            except (OSError, psutil.Error):  # gone meanwhile
+                continue
+        return pids
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -67,6 +80,13 @@ def _session_processes(sid: int) -> list[int]:
         if int(fields[3]) == sid and fields[0] != "Z":
             pids.append(int(entry))
     return pids
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def test_sigkilled_sweep_leaves_no_process_and_no_open_pipe(tmp_path):
@@ -104,6 +124,71 @@ def test_sigkilled_sweep_leaves_no_process_and_no_open_pipe(tmp_path):
     assert _session_processes(proc.pid) == []
 
 
+# Dask's own guard: a worker process exits when the pipe from its parent closes. Disabled in
+# the third case (a sitecustomize in the sweep and its workers), so only ours remains.
+NO_DASK_PIPE_GUARD = """\
+import distributed.process
+distributed.process.AsyncProcess._immediate_exit_when_closed = classmethod(lambda cls, pipe: None)
+"""
+
+
+@pytest.mark.parametrize(
+    "signame, dask_guard",
+    [("SIGKILL", True), ("SIGTERM", True), ("SIGKILL", False)],
+    ids=["sigkill", "sigterm", "sigkill-without-dasks-own-guard"],
+)
+def test_killed_dask_local_sweep_leaves_no_worker(tmp_path, signame, dask_guard):
+    """--dask-local: the nannies live in the sweep, each worker is a spawned process; when
+    the sweep dies (SIGKILL, or SIGTERM, its clean stop) no worker outlives it by 5 s."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("dask.distributed")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("session ids and /proc")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(COINCIDING.replace("seeds = 1", "seeds = 20").replace("2015-06", "2016-12"))
+    out = tmp_path / "out"
+    env = dict(os.environ)
+    if not dask_guard:
+        site = tmp_path / "site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(NO_DASK_PIPE_GUARD)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lithium_abm", "sweep", str(spec), "--out", str(out)]
+        + ["--dask-local", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "runs").glob("part-*.parquet")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+            time.sleep(0.05)
+        workers = [p for p in _session_processes(proc.pid) if "spawn_main" in _cmdline(p)]
+        assert len(workers) == 2  # the two Dask worker processes, running batches
+        os.kill(proc.pid, getattr(signal, signame))
+        _, err = proc.communicate(timeout=10)  # hangs if an orphan still holds the pipes
+        deadline = time.monotonic() + 5
+        while _session_processes(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = {p: _cmdline(p) for p in _session_processes(proc.pid)}
+        assert left == {}
+        if signame == "SIGTERM":  # a clean stop: finished batches kept, the resume hint shown
+            assert proc.returncode == 130 and b"Run the same command again" in err
+    finally:
+        for pid in _session_processes(proc.pid):  # leave nothing behind if the test failed
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def test_truncated_part_is_quarantined_and_redone(tmp_path, capsys):
     out = tmp_path / "out"
     spec = parse_spec(
@@ -116,12 +201,40 @@ def test_truncated_part_is_quarantined_and_redone(tmp_path, capsys):
     (out / ".tmp" / "runs-part-stale.parquet.1234.tmp").write_bytes(b"killed mid-write")
     summary = run_sweep(spec, out, workers=1, quiet=True)
     err = capsys.readouterr().err
-    assert "is unreadable" in err and "_quarantine/" in err
+    name = part.name
+    assert f"warning: runs/{name} is unreadable (" in err
+    assert f"moved runs/{name} and monthly/{name} to _quarantine/; {REDONE}" in err
     assert summary.ok == 2 and summary.complete
     again = load_results(out).drop(columns=["wall_time_s"])
     assert again.equals(reference)
     assert len(list((out / "_quarantine").iterdir())) == 2  # the runs part and its monthly part
     assert not list((out / "runs").glob(".*")) and not list((out / ".tmp").iterdir())
+
+
+REDONE = (
+    "this sweep now runs every run of its design that has no row left in runs/ "
+    "(rows of other designs are not rerun)"
+)
+
+
+def test_foreign_part_is_quarantined_and_nothing_is_rerun_for_it(tmp_path, capsys):
+    """A part file that is not a sweep's (no run_id column) is moved aside; the warning says
+    what happens next, and here nothing reruns: every run of the design is still on disk."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    spec = parse_spec(COINCIDING.replace("monthly_columns", "# monthly_columns"))
+    run_sweep(spec, out, workers=1, quiet=True)
+    pq.write_table(pa.table({"x": [1.0, 2.0]}), out / "runs" / "part-foreign.parquet")
+    summary = run_sweep(spec, out, workers=1, quiet=True)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "lithium-abm: warning: runs/part-foreign.parquet is unreadable ("
+    )
+    assert err[0].endswith(f"; moved runs/part-foreign.parquet to _quarantine/; {REDONE}")
+    assert (summary.skipped, summary.ok, summary.rows_on_disk) == (5, 0, 5) and summary.complete
+    assert [p.name.split("-", 1)[0] for p in (out / "_quarantine").iterdir()] == ["runs"]
 
 
 def test_second_sweep_into_a_locked_directory_exits_2(tmp_path, capsys):
