@@ -22,7 +22,6 @@ import math
 import os
 import textwrap
 import time
-import tomllib
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from lithium_abm.experiments.targets import (
     select_targets,
     summarise,
 )
+from lithium_abm.experiments.toml_fields import MAX_SEED, Fields, is_number, read_toml
 
 if TYPE_CHECKING:
     from lithium_abm.model.config import ModelConfig
@@ -63,7 +63,6 @@ INIT_SHARE = 0.5  # share of the budget spent on the Latin hypercube before Neld
 SIGNIFICANT_DIGITS = 5  # candidates are rounded so the written file reproduces them exactly
 SPEC_SECTIONS = {"calibration", "parameters", "weights", "start"}
 SPEC_KEYS = {"scenario", "seeds", "first_seed", "budget", "optimiser_seed", "pattern_pass_share"}
-MAX_SEED = 2**63 - 1  # numpy and Mesa take seeds up to this
 SPEC_INT_MAX = {"seeds": 100_000, "budget": 1_000_000}
 
 
@@ -157,91 +156,52 @@ def load_spec(path: str | Path) -> CalibrationSpec:
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except OSError as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise CalibrationError(f"cannot read calibration spec {str(path)!r}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CalibrationError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(doc) - SPEC_SECTIONS)
-    if unknown:
-        raise CalibrationError(
-            f"{path}: unknown section [{unknown[0]}]; allowed: {', '.join(sorted(SPEC_SECTIONS))}"
-        )
-    meta = doc.get("calibration", {})
-    bad = sorted(set(meta) - SPEC_KEYS)
-    if bad:
-        raise CalibrationError(
-            f"{path}: unknown key calibration.{bad[0]}; allowed: {', '.join(sorted(SPEC_KEYS))}"
-        )
+    doc = read_toml(text, SPEC_SECTIONS, CalibrationError, path)
+    meta = Fields(doc.get("calibration", {}), "calibration", CalibrationError, path)
+    meta.only(SPEC_KEYS)
     names: list[str] = []
     narrowed: dict[str, tuple[float, float]] = {}
-    for name, value in doc.get("parameters", {}).items():
+    table = Fields(doc.get("parameters", {}), "parameters", CalibrationError, path)
+    for name, value in table.table.items():
         names.append(name)
         if value is True:
             continue
-        if (
-            isinstance(value, list)
-            and len(value) == 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        ):
-            narrowed[name] = (float(value[0]), float(value[1]))
-        else:
-            raise CalibrationError(
-                f"{path}: parameters.{name} must be true or [low, high], got {value!r}"
-            )
+        if not isinstance(value, list) or len(value) != 2 or not all(map(is_number, value)):
+            table.wrong(name, "true or [low, high]", value)
+        narrowed[name] = (float(value[0]), float(value[1]))
     weights = {}
-    for name, value in doc.get("weights", {}).items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise CalibrationError(f"{path}: weights.{name} must be a number >= 0, got {value!r}")
+    table = Fields(doc.get("weights", {}), "weights", CalibrationError, path)
+    for name, value in table.table.items():
+        if not is_number(value) or value < 0:
+            table.wrong(name, "a number >= 0", value)
         weights[name] = float(value)
     try:
         select_targets(weights)
     except ValueError as exc:
-        raise CalibrationError(f"{path}: weights: {exc}") from None
+        table.fail(f"weights: {exc}")
     spec = CalibrationSpec(
         params=fit_params(names or list(DEFAULT_PARAMS), narrowed),
-        scenario=str(meta.get("scenario", "baseline")),
+        scenario=str(meta.table.get("scenario", "baseline")),
         weights=weights,
     )
-    share = meta.get("pattern_pass_share", PATTERN_PASS_SHARE)
-    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
-        raise CalibrationError(
-            f"{path}: calibration.pattern_pass_share must be a number in (0, 1], got {share!r}"
-        )
-    start = doc.get("start", {})
+    share = meta.number("pattern_pass_share", PATTERN_PASS_SHARE, 0, 1, low_open=True)
+    start = Fields(doc.get("start", {}), "start", CalibrationError, path)
     fitted = {p.name: p for p in spec.params}
-    for name, value in start.items():
-        param = fitted.get(name)
-        if param is None:
-            raise CalibrationError(
-                f"{path}: start.{name} is not a fitted parameter; fitted: {', '.join(fitted)}"
-            )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise CalibrationError(f"{path}: start.{name} must be a number, got {value!r}")
-        if not param.low <= value <= param.high:
-            raise CalibrationError(
-                f"{path}: start.{name} must lie in [{param.low:g}, {param.high:g}], got {value!r}"
-            )
-    spec = replace(spec, pattern_pass_share=float(share), start=dict(start))
+    for name in start.table:
+        if name not in fitted:
+            start.fail(f"start.{name} is not a fitted parameter; fitted: {', '.join(fitted)}")
+        start.number(name, None, fitted[name].low, fitted[name].high)
+    spec = replace(spec, pattern_pass_share=share, start=dict(start.table))
     for key in ("seeds", "first_seed", "budget", "optimiser_seed"):
-        if key in meta:
-            value = meta[key]
-            minimum = 0 if key in ("first_seed", "optimiser_seed") else 1
-            maximum = SPEC_INT_MAX.get(key, MAX_SEED)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not minimum <= value <= maximum
-            ):
-                raise CalibrationError(
-                    f"{path}: calibration.{key} must be a whole number in {minimum}-{maximum}, "
-                    f"got {value!r}"
-                )
-            spec = replace(spec, **{key: value})
+        minimum = 0 if key in ("first_seed", "optimiser_seed") else 1
+        maximum = SPEC_INT_MAX.get(key, MAX_SEED)
+        spec = replace(spec, **{key: meta.whole(key, getattr(spec, key), minimum, maximum)})
     if spec.first_seed > MAX_SEED - spec.seeds + 1:
-        raise CalibrationError(
-            f"{path}: calibration.first_seed + seeds - 1 must be <= {MAX_SEED}, "
+        meta.fail(
+            f"calibration.first_seed + seeds - 1 must be <= {MAX_SEED}, "
             f"got {spec.first_seed} + {spec.seeds} - 1"
         )
     return spec

@@ -9,15 +9,15 @@ the allowed values.
 from __future__ import annotations
 
 import csv
-import re
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from lithium_abm.agents.base import OWNER_KINDS
 from lithium_abm.agents.mine import MINE_STATES
 from lithium_abm.experiments.governments_table import GovernmentsTableError, read_governments
+from lithium_abm.experiments.toml_fields import MONTH_RULE as MONTH_RULE  # the CLI's table
+from lithium_abm.experiments.toml_fields import Fields, check_month, is_number, read_toml
 from lithium_abm.model.config import (
     BatteryMakerSpec,
     MineSpec,
@@ -29,8 +29,6 @@ from lithium_abm.model.markets.rules import CLEARING_RULES
 from lithium_abm.model.parameters import PARAMETERS, RESOURCES, resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-MONTH = re.compile(r"^(19\d\d|2[01]\d\d|2200)-(0[1-9]|1[0-2])$")  # 1900-01 .. 2200-12
-MONTH_RULE = "a month as 'YYYY-MM' with a year in 1900-2200"
 # Plausible bounds of the population's numbers (docs/scenarios.md): the largest lithium
 # operation today makes about 0.2 Mt LCE a year, the costliest about 20,000 USD/t.
 CSV_BOUNDS: dict[str, tuple[float, float]] = {
@@ -73,21 +71,7 @@ def _find(name_or_path: str | Path) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    unknown = set(doc) - SECTIONS
-    if unknown:
-        raise ScenarioError(
-            f"{path}: unknown section [{sorted(unknown)[0]}]; allowed sections: "
-            f"{', '.join(sorted(SECTIONS))}"
-        )
-    for section in SECTIONS & set(doc):
-        if not isinstance(doc[section], dict):
-            raise ScenarioError(f"{path}: {section} must be a table [{section}]")
-    return doc
+    return read_toml(path.read_text(encoding="utf-8"), SECTIONS, ScenarioError, path)
 
 
 def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -96,12 +80,7 @@ def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
         raise ScenarioError(f"{path}: scenario 'extends' forms a cycle")
     doc = _read_toml(path)
     meta = doc.get("scenario", {})
-    unknown = set(meta) - SCENARIO_KEYS
-    if unknown:
-        raise ScenarioError(
-            f"{path}: unknown key scenario.{sorted(unknown)[0]}; allowed: "
-            f"{', '.join(sorted(SCENARIO_KEYS))}"
-        )
+    Fields(meta, "scenario", ScenarioError, path).only(SCENARIO_KEYS)
     merged: dict[str, Any] = {"scenario": {}, "demand_path": {}, "parameters": {}}
     data_paths: dict[str, Path] = {}
     if "extends" in meta:
@@ -115,20 +94,13 @@ def _merge_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any],
     if "demand_path" in doc:
         merged["demand_path"] = dict(doc["demand_path"])
     merged["parameters"].update(doc.get("parameters", {}))
-    for key, value in doc.get("data", {}).items():
-        if key not in DATA_KEYS + OPTIONAL_DATA_KEYS:
-            allowed = ", ".join(DATA_KEYS + OPTIONAL_DATA_KEYS)
-            raise ScenarioError(f"{path}: unknown key data.{key}; allowed: {allowed}")
+    data = Fields(doc.get("data", {}), "data", ScenarioError, path)
+    data.only(DATA_KEYS + OPTIONAL_DATA_KEYS)
+    for key, value in data.table.items():
         if not isinstance(value, str):
-            raise ScenarioError(f"{path}: data.{key} must be a file name (string)")
+            data.wrong(key, "a file name (a string)", value)
         data_paths[key] = (path.parent / value).resolve()
     return merged, data_paths
-
-
-def _month(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not MONTH.match(value):
-        raise ScenarioError(f"{field}: expected {MONTH_RULE}, got {value!r}")
-    return value
 
 
 def _read_csv(path: Path, required: dict[str, type], label: str) -> list[dict[str, Any]]:
@@ -174,7 +146,7 @@ def _read_csv(path: Path, required: dict[str, type], label: str) -> list[dict[st
             _check_choice(row, "owner_kind", OWNER_KINDS, path.name, line)
             _check_choice(row, "state", MINE_STATES, path.name, line)
             if row.get("start"):
-                _month(row["start"], f"{path.name}, line {line}: start")
+                check_month(row["start"], f"{path.name}, line {line}: start", ScenarioError)
             rows.append(row)
     return rows
 
@@ -203,11 +175,11 @@ def load_scenario(
         meta["start"] = start
     if end is not None:
         meta["end"] = end
+    fields = Fields(meta, "scenario", ScenarioError, path)
     for key in ("name", "start", "end"):
-        if key not in meta:
-            raise ScenarioError(f"{path}: scenario.{key} is required")
-    start = _month(meta["start"], "scenario.start")
-    end = _month(meta["end"], "scenario.end")
+        fields.require(key)
+    start = check_month(meta["start"], "scenario.start", ScenarioError)
+    end = check_month(meta["end"], "scenario.end", ScenarioError)
     if end < start:
         raise ScenarioError(f"scenario.end ({end}) must not be before scenario.start ({start})")
     params_raw = dict(merged["parameters"])
@@ -217,17 +189,12 @@ def load_scenario(
     except ValueError as exc:
         raise ScenarioError(f"parameter {exc}") from None
     demand = []
-    for year, tonnes in merged["demand_path"].items():
+    path_t = Fields(merged["demand_path"], "demand_path", ScenarioError)  # maybe inherited
+    for year, tonnes in path_t.table.items():
         if not str(year).isdigit() or not 1900 <= int(year) <= 2200:
-            raise ScenarioError(f"demand_path: keys must be years 1900-2200, got {year!r}")
-        if (
-            isinstance(tonnes, bool)
-            or not isinstance(tonnes, int | float)
-            or not 0 < tonnes <= DEMAND_MAX_T  # also refuses nan and inf
-        ):
-            raise ScenarioError(
-                f"demand_path.{year}: expected t LCE/yr in (0, {DEMAND_MAX_T:g}], got {tonnes!r}"
-            )
+            path_t.fail(f"demand_path: keys must be years 1900-2200, got {year!r}")
+        if not is_number(tonnes) or not 0 < tonnes <= DEMAND_MAX_T:  # also refuses nan, inf
+            path_t.wrong(year, f"t LCE/yr in (0, {DEMAND_MAX_T:g}]", tonnes)
         demand.append((int(year), float(tonnes)))
     if len(demand) < 2:
         raise ScenarioError("demand_path: needs at least two years")
@@ -299,12 +266,7 @@ def load_scenario(
         )
     except GovernmentsTableError as exc:
         raise ScenarioError(str(exc)) from None
-    rule = str(meta.get("clearing_rule", "uniform_price"))
-    if rule not in CLEARING_RULES:
-        raise ScenarioError(
-            f"{path}: scenario.clearing_rule must be one of {', '.join(sorted(CLEARING_RULES))}, "
-            f"got {rule!r}"
-        )
+    rule = fields.choice("clearing_rule", sorted(CLEARING_RULES), "uniform_price")
     config = ModelConfig(
         name=str(meta["name"]),
         description=" ".join(str(meta.get("description", "")).split()),

@@ -23,38 +23,21 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lithium_abm.experiments.scenario import MONTH, MONTH_RULE, ScenarioError
+from lithium_abm.experiments.scenario import ScenarioError
+from lithium_abm.experiments.toml_fields import MAX_SEED, Fields, is_number, read_toml
 from lithium_abm.model.parameters import PARAMETERS, Param
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SECTIONS = ("experiment", "parameters", "fixed")
-EXPERIMENT_KEYS = (
-    "name",
-    "description",
-    "scenario",
-    "start",
-    "end",
-    "design",
-    "samples",
-    "seeds",
-    "first_seed",
-    "design_seed",
-    "second_order",
-    "morris_levels",
-    "metrics",
-    "monthly_columns",
-    "batch_size",
-    "metric_modules",
-)
 AXIS_KEYS = ("levels", "range", "steps")
+INT_MAX = {"seeds": 100_000, "samples": 1_000_000, "batch_size": 10_000, "morris_levels": 100}
 
 
 class SpecError(ScenarioError):
@@ -125,6 +108,12 @@ class ExperimentSpec:
         }
 
 
+# The keys of [experiment]: the spec's own fields (the others come from other sections).
+EXPERIMENT_KEYS = tuple(
+    f.name for f in fields(ExperimentSpec) if f.name not in ("axes", "fixed", "text", "path")
+)
+
+
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -145,49 +134,43 @@ def load_spec(path: str | Path) -> ExperimentSpec:
 
 
 def parse_spec(text: str, base_dir: Path | None = None, path: str | None = None) -> ExperimentSpec:
-    """Validate spec TOML text; relative scenario paths resolve against ``base_dir``."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"spec is not valid TOML: {exc}") from None
-    _only(doc, SECTIONS, "section", "")
-    for section in SECTIONS:
-        if section in doc and not isinstance(doc[section], dict):
-            raise SpecError(f"[{section}] must be a table")
-    exp = doc.get("experiment")
-    if exp is None:
-        raise SpecError("missing section [experiment] (needs at least scenario and design)")
-    _only(exp, EXPERIMENT_KEYS, "key", "experiment.")
+    """Validate spec TOML text; relative scenario paths resolve against ``base_dir``.
 
-    design = _choice(exp, "design", DESIGNS)
-    scenario = _text(exp, "scenario", required=True)
+    Errors name ``path`` (when given) and the field."""
+    doc = read_toml(text, SECTIONS, SpecError, path, what="spec")
+    if "experiment" not in doc:
+        Fields(doc, "", SpecError, path).fail(
+            "missing section [experiment] (needs at least scenario and design)"
+        )
+    exp = Fields(doc["experiment"], "experiment", SpecError, path)
+    exp.only(EXPERIMENT_KEYS)
+
+    design = exp.choice("design", DESIGNS)
+    scenario = exp.text("scenario")
     if scenario.endswith(".toml") and base_dir is not None and not Path(scenario).is_absolute():
         scenario = str((base_dir / scenario).resolve())
-    start = _month(exp, "start")
-    end = _month(exp, "end")
+    start, end = exp.month("start"), exp.month("end")
     if start and end and end < start:
-        raise SpecError(f"experiment.end ({end}) must not be before experiment.start ({start})")
+        exp.fail(f"experiment.end ({end}) must not be before experiment.start ({start})")
 
-    axes = _axes(doc.get("parameters"), design)
-    fixed = _fixed(doc.get("fixed", {}), {a.name for a in axes})
+    axes = _axes(Fields(doc.get("parameters", {}), "parameters", SpecError, path), design)
+    fixed = _fixed(Fields(doc.get("fixed", {}), "fixed", SpecError, path), {a.name for a in axes})
     samples = _int(exp, "samples", 0 if design == "grid" else None, minimum=1)
-    if design == "grid" and "samples" in exp:
-        raise SpecError("experiment.samples: not used by design = 'grid' (remove it)")
+    if design == "grid" and "samples" in exp.table:
+        exp.fail("experiment.samples: not used by design = 'grid' (remove it)")
     morris_levels = _int(exp, "morris_levels", 4, minimum=2)
     if morris_levels % 2:
-        raise SpecError(f"experiment.morris_levels: expected an even number, got {morris_levels}")
+        exp.wrong("morris_levels", "an even number", morris_levels)
 
     seeds, first_seed = _int(exp, "seeds", 1, minimum=1), _int(exp, "first_seed", 1, minimum=0)
     if first_seed + seeds - 1 > MAX_SEED:
-        raise SpecError(
+        exp.fail(
             f"experiment.first_seed: first_seed + seeds - 1 must be <= {MAX_SEED}, "
             f"got {first_seed} + {seeds} - 1"
         )
-    metrics = _names(exp, "metrics")
-    monthly = _names(exp, "monthly_columns")
     return ExperimentSpec(
-        name=_text(exp, "name", default=Path(path).stem if path else "experiment"),
-        description=_text(exp, "description", default=""),
+        name=exp.text("name", default=Path(path).stem if path else "experiment"),
+        description=exp.text("description", default=""),
         scenario=scenario,
         design=design,
         axes=axes,
@@ -195,15 +178,15 @@ def parse_spec(text: str, base_dir: Path | None = None, path: str | None = None)
         first_seed=first_seed,
         samples=samples,
         design_seed=_int(exp, "design_seed", 1, minimum=0),
-        second_order=_bool(exp, "second_order", False),
+        second_order=exp.flag("second_order", False),
         morris_levels=morris_levels,
         start=start,
         end=end,
         fixed=fixed,
-        metrics=metrics,
-        monthly_columns=monthly,
+        metrics=exp.names("metrics"),
+        monthly_columns=exp.names("monthly_columns"),
         batch_size=_int(exp, "batch_size", 0, minimum=1),
-        metric_modules=_names(exp, "metric_modules"),
+        metric_modules=exp.names("metric_modules"),
         text=text,
         path=path,
     )
@@ -215,18 +198,17 @@ def check_metrics(spec: ExperimentSpec) -> tuple[str, ...]:
 
     from lithium_abm.experiments.metrics import METRICS
 
+    exp = Fields({}, "experiment", SpecError, spec.path)
     for module in spec.metric_modules:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise SpecError(f"experiment.metric_modules: cannot import {module!r}: {exc}") from None
+            exp.fail(f"experiment.metric_modules: cannot import {module!r}: {exc}")
     if not spec.metrics:
         return tuple(METRICS)
     for name in spec.metrics:
         if name not in METRICS:
-            raise SpecError(
-                f"experiment.metrics: unknown metric {name!r}; allowed: {', '.join(METRICS)}"
-            )
+            exp.fail(f"experiment.metrics: unknown metric {name!r}; allowed: {', '.join(METRICS)}")
     return spec.metrics
 
 
@@ -293,151 +275,83 @@ def design_points(spec: ExperimentSpec, matrix: np.ndarray | None = None) -> lis
 # --- validation helpers -------------------------------------------------------------------
 
 
-def _only(table: dict, allowed: tuple[str, ...], what: str, prefix: str) -> None:
-    for key in table:
-        if key not in allowed:
-            label = f"[{key}]" if what == "section" else f"{prefix}{key}"
-            raise SpecError(f"unknown {what} {label}; allowed: {', '.join(allowed)}")
+def _int(exp: Fields, key: str, default: int | None, minimum: int) -> int:
+    return exp.whole(key, default, minimum, INT_MAX.get(key, MAX_SEED), why="for this design")
 
 
-def _choice(table: dict, key: str, allowed: tuple[str, ...]) -> str:
-    value = table.get(key)
-    if value not in allowed:
-        got = "nothing" if value is None else repr(value)
-        raise SpecError(f"experiment.{key}: expected one of {', '.join(allowed)}, got {got}")
-    return value
-
-
-def _text(table: dict, key: str, required: bool = False, default: str = "") -> str:
-    if key not in table:
-        if required:
-            raise SpecError(f"experiment.{key} is required (a string)")
-        return default
-    value = table[key]
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError(f"experiment.{key}: expected a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _month(table: dict, key: str) -> str | None:
-    if key not in table:
-        return None
-    value = table[key]
-    if not isinstance(value, str) or not MONTH.match(value):
-        raise SpecError(f"experiment.{key}: expected {MONTH_RULE}, got {value!r}")
-    return value
-
-
-MAX_SEED = 2**63 - 1  # numpy and Mesa take seeds up to this
-INT_MAX = {"seeds": 100_000, "samples": 1_000_000, "batch_size": 10_000, "morris_levels": 100}
-
-
-def _int(table: dict, key: str, default: int | None, minimum: int) -> int:
-    if key not in table:
-        if default is None:
-            raise SpecError(f"experiment.{key} is required for this design (a whole number)")
-        return default
-    value = table[key]
-    maximum = INT_MAX.get(key, MAX_SEED)
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise SpecError(
-            f"experiment.{key}: expected a whole number in {minimum}-{maximum}, got {value!r}"
-        )
-    return value
-
-
-def _bool(table: dict, key: str, default: bool) -> bool:
-    value = table.get(key, default)
-    if not isinstance(value, bool):
-        raise SpecError(f"experiment.{key}: expected true or false, got {value!r}")
-    return value
-
-
-def _names(table: dict, key: str) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise SpecError(f"experiment.{key}: expected a list of names, got {value!r}")
-    if len(set(value)) != len(value):
-        raise SpecError(f"experiment.{key}: lists a name twice")
-    return tuple(value)
-
-
-def _param(name: str, where: str) -> Param:
+def _param(table: Fields, name: str) -> Param:
     if name not in PARAMETERS:
-        raise SpecError(f"{where}: unknown parameter {name!r}; see `lithium-abm params`")
+        table.fail(f"{table.where(name)}: unknown parameter {name!r}; see `lithium-abm params`")
     return PARAMETERS[name]
 
 
-def _coerce(param: Param, value: Any, where: str) -> Any:
+def _coerce(table: Fields, key: str, param: Param, value: Any) -> Any:
     try:
         return param.coerce(value)
     except ValueError:
-        raise SpecError(f"{where}: expected {param.allowed()}, got {value!r}") from None
+        table.wrong(key, param.allowed(), value)
 
 
-def _axes(table: Any, design: str) -> tuple[Axis, ...]:
-    if not table:
-        raise SpecError("[parameters] must vary at least one parameter, e.g. x = { levels = [..] }")
+def _axes(table: Fields, design: str) -> tuple[Axis, ...]:
+    if not table.table:
+        table.fail("[parameters] must vary at least one parameter, e.g. x = { levels = [..] }")
     axes = []
-    for name, entry in table.items():
-        where = f"parameters.{name}"
-        param = _param(name, where)
+    for name, entry in table.table.items():
+        param = _param(table, name)
         if not isinstance(entry, dict):
-            raise SpecError(
-                f"{where}: expected a table {{ levels = [...] }} or {{ range = [a, b] }}"
+            table.fail(
+                f"parameters.{name}: expected a table {{ levels = [...] }} or {{ range = [a, b] }}"
             )
-        _only(entry, AXIS_KEYS, "key", f"{where}.")
+        axis = Fields(entry, f"parameters.{name}", SpecError, table.file)
+        axis.only(AXIS_KEYS)
         if ("levels" in entry) == ("range" in entry):
-            raise SpecError(f"{where}: give exactly one of levels = [...] or range = [low, high]")
+            axis.fail(f"{axis.name}: give exactly one of levels = [...] or range = [low, high]")
         if "levels" in entry:
-            axes.append(_levels_axis(param, entry, design, where))
+            axes.append(_levels_axis(axis, param, design))
         else:
-            axes.append(_range_axis(param, entry, design, where))
+            axes.append(_range_axis(axis, param, design))
     return tuple(axes)
 
 
-def _levels_axis(param: Param, entry: dict, design: str, where: str) -> Axis:
+def _levels_axis(axis: Fields, param: Param, design: str) -> Axis:
+    where = axis.name
     if design != "grid":
-        raise SpecError(f"{where}.levels: design {design!r} samples a range = [low, high]")
-    if "steps" in entry:
-        raise SpecError(f"{where}.steps: only with range = [low, high]")
-    levels = entry["levels"]
+        axis.fail(f"{where}.levels: design {design!r} samples a range = [low, high]")
+    if "steps" in axis.table:
+        axis.fail(f"{where}.steps: only with range = [low, high]")
+    levels = axis.table["levels"]
     if not isinstance(levels, list) or not levels:
-        raise SpecError(f"{where}.levels: expected a non-empty list, got {levels!r}")
-    values = tuple(_coerce(param, v, f"{where}.levels") for v in levels)
+        axis.wrong("levels", "a non-empty list", levels)
+    values = tuple(_coerce(axis, "levels", param, v) for v in levels)
     if len(set(values)) != len(values):
-        raise SpecError(f"{where}.levels: lists a value twice")
+        axis.fail(f"{where}.levels: lists a value twice")
     return Axis(param, levels=values)
 
 
-def _range_axis(param: Param, entry: dict, design: str, where: str) -> Axis:
+def _range_axis(axis: Fields, param: Param, design: str) -> Axis:
+    where = axis.name
     if param.kind is bool:
-        raise SpecError(f"{where}: a true/false switch takes levels = [true, false] (grid)")
-    bounds = entry["range"]
-    if (
-        not isinstance(bounds, list)
-        or len(bounds) != 2
-        or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-    ):
-        raise SpecError(f"{where}.range: expected [low, high] (two numbers), got {bounds!r}")
-    low, high = (_coerce(param, float(b), f"{where}.range") for b in bounds)
+        axis.fail(f"{where}: a true/false switch takes levels = [true, false] (grid)")
+    bounds = axis.table["range"]
+    if not isinstance(bounds, list) or len(bounds) != 2 or not all(map(is_number, bounds)):
+        axis.wrong("range", "[low, high] (two numbers)", bounds)
+    low, high = (_coerce(axis, "range", param, float(b)) for b in bounds)
     if not low < high:
-        raise SpecError(f"{where}.range: low must be below high, got {bounds!r}")
+        axis.fail(f"{where}.range: low must be below high, got {bounds!r}")
     steps = 0
     if design == "grid":
-        steps = entry.get("steps")
+        steps = axis.table.get("steps")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            raise SpecError(f"{where}.steps: a grid range needs steps >= 2, got {steps!r}")
-    elif "steps" in entry:
-        raise SpecError(f"{where}.steps: only for design = 'grid'")
+            axis.fail(f"{where}.steps: a grid range needs steps >= 2, got {steps!r}")
+    elif "steps" in axis.table:
+        axis.fail(f"{where}.steps: only for design = 'grid'")
     return Axis(param, low=float(low), high=float(high), steps=steps)
 
 
-def _fixed(table: Any, varied: set[str]) -> dict[str, Any]:
+def _fixed(table: Fields, varied: set[str]) -> dict[str, Any]:
     out = {}
-    for name, value in table.items():
-        where = f"fixed.{name}"
+    for name, value in table.table.items():
         if name in varied:
-            raise SpecError(f"{where}: also varied in [parameters]; keep it in one place")
-        out[name] = _coerce(_param(name, where), value, where)
+            table.fail(f"fixed.{name}: also varied in [parameters]; keep it in one place")
+        out[name] = _coerce(table, name, _param(table, name), value)
     return out

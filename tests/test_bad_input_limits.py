@@ -54,7 +54,7 @@ CASES = {
     ),
     "calibration spec first_seed 2^64": (
         lambda t: ["calibrate", "--params", _calibration_spec(t, 2**64)],
-        f"calibration.first_seed must be a whole number in 0-{MAX_WHOLE}",
+        f"calibration.first_seed: expected a whole number in 0-{MAX_WHOLE}, got {2**64}",
     ),
     "calibrate workers 10^18": (
         lambda t: ["calibrate", "--budget", "1", "--seeds", "1", "--workers", HUGE],

@@ -144,7 +144,8 @@ def test_malformed_spec_through_the_cli_is_one_line_exit_2(tmp_path, capsys):
     code = main(["sweep", str(path), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("lithium-abm: error: parameters.hurdle_rate")
+    assert err.count("\n") == 1  # the line names the file, then the field
+    assert err.startswith(f"lithium-abm: error: {path}: parameters.hurdle_rate.range: expected")
     assert not (tmp_path / "out").exists()
     assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o")]) == 2
     assert "does not exist" in capsys.readouterr().err
