@@ -148,6 +148,36 @@ def _window_mean(df: pd.DataFrame, window: Window | None, column: str) -> float:
     return float(values.mean()) if values.notna().any() else math.nan
 
 
+def annual_sum(model_df: pd.DataFrame, column: str) -> pd.Series:
+    """Sum of a monthly flow per calendar year, indexed by year; only complete years appear."""
+    df = _prepare(model_df)
+    years = df["date"].dt.year
+    counts = years.value_counts()
+    full = counts[counts == 12].index
+    return df[years.isin(full)].groupby(years)[column].sum()
+
+
+HARD_ROCK = ("spodumene", "lepidolite")
+
+
+def row_independent_hard_rock_t(agents_df: pd.DataFrame) -> pd.Series:
+    """Monthly output (t LCE) of independent hard-rock mines outside China, by month.
+
+    Hard rock is spodumene and lepidolite; every month of the run appears (0 when none
+    produce), so a fall to nothing is a fall and not missing data.
+    """
+    dates = pd.to_datetime(agents_df["date"])
+    mines = agents_df[agents_df["agent_type"] == "mine"]
+    months = pd.DatetimeIndex(sorted(dates[mines.index].unique()))
+    keep = (
+        mines["resource"].isin(HARD_ROCK)
+        & (mines["region"] != "CN")
+        & (mines["owner_kind"] == "independent")
+    )
+    series = mines[keep].groupby(dates[mines[keep].index])["output_t"].sum()
+    return series.reindex(months, fill_value=0.0).astype(float)
+
+
 # --- P1 -----------------------------------------------------------------------------------
 
 P1_TARGET = (
