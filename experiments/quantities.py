@@ -31,11 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lithium_abm.experiments.patterns import (
-    annual_sum,
-    bust_window,
-    row_independent_hard_rock_t,
-)
+from lithium_abm.experiments.patterns import annual_sum, bust_window, check_curtailment
 
 LCE_PER_LI = 5.323  # t Li2CO3 per t Li (molar masses 73.89 / 2 x 6.94)
 SUPPLY_HISTORY = Path(__file__).resolve().parents[1] / "docs" / "sources" / "supply_history"
@@ -158,22 +154,6 @@ def annual_mean(model_df: pd.DataFrame, column: str) -> pd.Series:
     return df.groupby(df["date"].dt.year)[column].mean()
 
 
-def row_hard_rock_ratio(model_df: pd.DataFrame, agents_df: pd.DataFrame) -> float:
-    """Mean monthly RoW independent hard-rock output in the bust window over the 12 months
-    before it (below 1: it curtails, as P6 asks). NaN without a bust or earlier output."""
-    window = bust_window(model_df)
-    if window is None:
-        return math.nan
-    series = row_independent_hard_rock_t(agents_df)
-    during = series[(series.index >= window.start) & (series.index <= window.end)]
-    before = series[
-        (series.index >= window.start - pd.DateOffset(months=12)) & (series.index < window.start)
-    ]
-    if during.empty or before.empty or before.mean() <= 0:
-        return math.nan
-    return float(during.mean() / before.mean())
-
-
 def swing_amplitude(model_df: pd.DataFrame) -> float:
     """Largest max/min of 12-month world output within any 24 months after 2025.
 
@@ -274,14 +254,9 @@ def run_figures(
     rows += _rows(
         "China refining share", annual_mean(model_df, "china_refining_share"), HISTORY_YEARS
     )
-    ratio = row_hard_rock_ratio(model_df, agents_df)
-    rows.append(_scalar("RoW independent hard rock, bust / 12 months before", ratio))
-    rows.append(
-        _scalar(
-            "RoW independent hard rock falls in bust (share of seeds)",
-            float(ratio < 1.0) if math.isfinite(ratio) else 0.0,
-        )
-    )
+    p6 = check_curtailment(model_df, agents_df)
+    rows.append(_scalar("RoW independent hard rock, bust / 12 months before", p6.headline))
+    rows.append(_scalar("RoW independent hard rock falls in bust (share of seeds)", p6.passed))
     rows.append(
         _scalar("post-2025 swing, max/min 12-month output in 24 months", swing_amplitude(model_df))
     )

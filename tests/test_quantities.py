@@ -137,13 +137,6 @@ def test_share_in_band_nan_without_bust(agents: pd.DataFrame) -> None:
     assert math.isnan(q.share_in_band(q.lepidolite_loss_share(agents), flat))
 
 
-def test_row_hard_rock_ratio_counts_independents_outside_china(agents: pd.DataFrame) -> None:
-    # Only the AU spodumene mine counts (Lep CN B is in China, brine is not hard rock).
-    assert q.row_hard_rock_ratio(make_model(), agents) == pytest.approx(500.0 / 2_000.0)
-    steady = make_agents(bust_spodumene_t=2_000.0)
-    assert q.row_hard_rock_ratio(make_model(), steady) == pytest.approx(1.0)
-
-
 def test_swing_amplitude() -> None:
     assert q.swing_amplitude(make_model()) == pytest.approx(1.0)
     doubled = np.where(T("2031-01-01") <= DATES, 200.0, 100.0)

@@ -59,7 +59,7 @@ def test_every_target_and_pattern_is_reported(report_dir):
         row = next(line for line in text.splitlines() if line.startswith(f"| `{target.name}`"))
         assert target.citation in row
         assert "/2 |" in row  # seeds within tolerance, out of two
-    for pattern in ("P1", "P2", "P3", "P4", "P5"):
+    for pattern in ("P1", "P2", "P3", "P4", "P5", "P6", "P7"):
         assert f"| {pattern} " in text
     assert "seeds 1..2" in text
     assert "lithium-abm validate --scenario" in text
