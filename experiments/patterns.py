@@ -148,6 +148,36 @@ def _window_mean(df: pd.DataFrame, window: Window | None, column: str) -> float:
     return float(values.mean()) if values.notna().any() else math.nan
 
 
+def annual_sum(model_df: pd.DataFrame, column: str) -> pd.Series:
+    """Sum of a monthly flow per calendar year, indexed by year; only complete years appear."""
+    df = _prepare(model_df)
+    years = df["date"].dt.year
+    counts = years.value_counts()
+    full = counts[counts == 12].index
+    return df[years.isin(full)].groupby(years)[column].sum()
+
+
+HARD_ROCK = ("spodumene", "lepidolite")
+
+
+def row_independent_hard_rock_t(agents_df: pd.DataFrame) -> pd.Series:
+    """Monthly output (t LCE) of independent hard-rock mines outside China, by month.
+
+    Hard rock is spodumene and lepidolite; every month of the run appears (0 when none
+    produce), so a fall to nothing is a fall and not missing data.
+    """
+    dates = pd.to_datetime(agents_df["date"])
+    mines = agents_df[agents_df["agent_type"] == "mine"]
+    months = pd.DatetimeIndex(sorted(dates[mines.index].unique()))
+    keep = (
+        mines["resource"].isin(HARD_ROCK)
+        & (mines["region"] != "CN")
+        & (mines["owner_kind"] == "independent")
+    )
+    series = mines[keep].groupby(dates[mines[keep].index])["output_t"].sum()
+    return series.reindex(months, fill_value=0.0).astype(float)
+
+
 # --- P1 -----------------------------------------------------------------------------------
 
 P1_TARGET = (
@@ -328,6 +358,90 @@ def check_structure(model_df: pd.DataFrame, agents_df: pd.DataFrame) -> PatternC
     )
 
 
+# --- P6 -----------------------------------------------------------------------------------
+
+P6_TARGET = (
+    "in bust window: RoW independent hard-rock output (mean per month) < the 12 months"
+    " before it [headline: ratio]"
+)
+P6_BEFORE_MONTHS = 12
+
+
+def check_curtailment(model_df: pd.DataFrame, agents_df: pd.DataFrame) -> PatternCheck:
+    """P6: outside China, independent hard-rock mines cut output in the bust.
+
+    The comparison is of monthly means (the window has 24 months, the reference 12), so a
+    mine that cuts back for only part of the bust still lowers the level. The real bust saw
+    Finniss, Bald Hill and Ngungaju go into care and maintenance in 2024 (Mt Cattlin in 2025),
+    docs/sources/supply_history/australia_operations.csv.
+    """
+    window = bust_window(model_df)
+    during = before = ratio = math.nan
+    if window is not None:
+        series = row_independent_hard_rock_t(agents_df)
+        in_window = series[(series.index >= window.start) & (series.index <= window.end)]
+        pre_start = window.start - _months(P6_BEFORE_MONTHS)
+        pre = series[(series.index >= pre_start) & (series.index < window.start)]
+        during = float(in_window.mean()) if len(in_window) else math.nan
+        before = float(pre.mean()) if len(pre) == P6_BEFORE_MONTHS else math.nan
+        ratio = _ratio(during, before)
+    passed = bool(window is not None and during < before)
+    return PatternCheck(
+        name="P6 curtailment",
+        description="Independent hard-rock output outside China falls in the bust",
+        target=P6_TARGET,
+        headline=ratio,
+        measured=(
+            f"window {_fmt_date(window.start if window else None)}, {during:,.0f} t/mo vs"
+            f" {before:,.0f} t/mo before, ratio {ratio:.3f}"
+        ),
+        passed=passed,
+    )
+
+
+# --- P7 -----------------------------------------------------------------------------------
+
+P7_TARGET = (
+    "world mined output never falls > 15% y/y in 2015-2035; unmet demand <= 2% of demand"
+    " every year 2015-2025 [headline: largest y/y fall]"
+)
+P7_OUTPUT_YEARS = range(2015, 2036)
+P7_UNMET_YEARS = range(2015, 2026)
+P7_MAX_FALL = 0.15
+P7_MAX_UNMET_SHARE = 0.02
+
+
+def check_no_collapse(model_df: pd.DataFrame) -> PatternCheck:
+    """P7: world output does not collapse and demand is served (in reality world output fell
+    about 4% in 2020 and demand was met from stocks and by price).
+
+    A year the run does not cover in full is NaN and fails, like a missing year in P5.
+    """
+    output = annual_sum(model_df, "production_t").reindex(list(P7_OUTPUT_YEARS))
+    change = output / output.shift(1) - 1.0
+    falls = -change.iloc[1:]
+    largest = float(falls.max()) if falls.notna().any() else math.nan
+    fall_year = int(falls.idxmax()) if falls.notna().any() else None
+    unmet = annual_sum(model_df, "unmet_demand_t").reindex(list(P7_UNMET_YEARS))
+    demand = annual_sum(model_df, "demand_t").reindex(list(P7_UNMET_YEARS))
+    share = unmet / demand.where(demand > 0)
+    worst = float(share.max()) if share.notna().any() else math.nan
+    worst_year = int(share.idxmax()) if share.notna().any() else None
+    output_ok = bool(output.notna().all() and (falls <= P7_MAX_FALL).all())
+    unmet_ok = bool(share.notna().all() and (share <= P7_MAX_UNMET_SHARE).all())
+    return PatternCheck(
+        name="P7 no collapse",
+        description="World output never falls >15% in a year; demand is met (2015-2025)",
+        target=P7_TARGET,
+        headline=max(largest, 0.0) if math.isfinite(largest) else largest,
+        measured=(
+            f"largest fall {largest:.3f} into {fall_year}, worst unmet share {worst:.3f}"
+            f" in {worst_year}"
+        ),
+        passed=output_ok and unmet_ok,
+    )
+
+
 # --- aggregation ---------------------------------------------------------------------------
 
 
@@ -348,6 +462,8 @@ def evaluate_run_patterns(
         check_attribution(base_model, nosup_model),
         check_growth_despite_losses(base_model),
         check_structure(base_model, base_agents),
+        check_curtailment(base_model, base_agents),
+        check_no_collapse(base_model),
     ]
 
 

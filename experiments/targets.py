@@ -10,6 +10,12 @@ definitions serve ``lithium-abm calibrate`` (a weighted distance to minimise) an
 ``lithium-abm validate`` (model against target, with the spread over seeds), so the two can
 never disagree about what a statistic means.
 
+The supply history of ``docs/sources/supply_history`` adds targets by calendar year
+(:data:`HISTORY_TARGETS`): world mined output, output of Australia, Chile, China and
+Argentina (USGS, t Li x 5.323 = t LCE) and China's refining share. Those of 2015-2021 are in
+sample; those of 2022-2025 are out of sample (``in_sample=False``): :func:`select_targets`,
+which calibrate uses, never returns them, and validate reports them beside the fit.
+
 Prices are compared in CNY because the sources quote China spot prices in CNY; the model's
 ``price_chemical_cny_t`` uses the run's own ``usd_cny``. Windows are calendar months, like the
 patterns (:mod:`lithium_abm.experiments.patterns`), whose peak and trough helpers are reused.
@@ -22,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -74,6 +81,11 @@ class Target:
     # The statistic compares with the same seed's counterfactual run (integration and state
     # support off): it takes (model_df, counterfactual_model_df).
     needs_counterfactual: bool = False
+    # Calibrate fits only in-sample targets (quantities: 2015-2021); validate reports the
+    # out-of-sample ones (2022-2025) beside them.
+    in_sample: bool = True
+    group: str = ""  # a by-year series of the supply history ("" for a single statistic)
+    year: int | None = None
 
     def residual(self, value: float) -> float:
         """Signed misfit in scale units: 0 inside [low, high], positive above, negative below."""
@@ -382,7 +394,190 @@ PATTERN_TARGETS: tuple[Target, ...] = (
         "pattern_p5", "P5 structure, share of seeds passing", pattern_p5, needs_agents=True
     ),
 )
-TARGETS: tuple[Target, ...] = QUANTITY_TARGETS + PATTERN_TARGETS
+
+# --- the supply history by year (issue 10) ------------------------------------------------------
+
+SUPPLY = "docs/sources/supply_history"
+USGS_FILE = f"{SUPPLY}/usgs_mine_production_t_li.csv"
+REFINING_FILE = f"{SUPPLY}/refining_share.csv"
+LCE_PER_LI = 5.323  # t LCE per t Li, as the file's README says
+IN_SAMPLE_YEARS = range(2015, 2022)  # fitted; 2022-2025 are reported out of sample
+OUTPUT_SCALE = math.log(1.1)  # one unit of misfit: 10% beyond the range
+# Half-widths (as factors) of the range around a USGS figure: USGS revises its latest
+# figures by up to ~10% (2024: 240,000 -> 222,000 t; 2023: 180,000 -> 204,000 t), more for a
+# first estimate or a figure of unknown edition. Range plus one scale unit is about +-20%,
+# the issue's goal ("within 20% of USGS").
+USGS_SPREAD = {"latest": 0.10, "other": 0.20}
+USGS_COUNTRIES = {
+    "world": "World total (excl. US)",
+    "AU": "Australia",
+    "CL": "Chile",
+    "CN": "China",
+    "AR": "Argentina",
+}
+# Where a row's figure was found (its `source` column), by a short name used in USGS_POINTS.
+USGS_VIA = {
+    "crparedes": "github:Crparedes/master-data-treatment",
+    "cmm-data": "github:Redliana/cmm-data",
+    "mineral-chain-navigator": "github:esomin/mineral-chain-navigator",
+    "pranava0x0": "github:pranava0x0/usgs-mineral-commodity-summaries",
+}
+# Rows of USGS_FILE used as targets: (year, country, t Li, MCS edition, status, row source).
+# The latest edition's row; 2015 world (edition unknown) and 2025 (first estimate) get the
+# wider range. Years whose only row is an earlier estimate are left out.
+USGS_POINTS: tuple[tuple[int, str, int, str, str, str], ...] = (
+    (2015, "AU", 14100, "MCS 2017", "latest (derived)", "investingnews.com"),
+    (2015, "world", 35000, "unclear", "secondary, edition unknown", "crparedes"),
+    (2016, "AR", 5800, "MCS 2018", "latest (derived 5,500+300)", "centaurresources.com"),
+    (2016, "CL", 14300, "MCS 2018", "latest (secondary)", "centaurresources.com"),
+    (2016, "world", 38000, "MCS 2018", "latest (secondary)", "crparedes"),
+    (2017, "AU", 40000, "MCS 2019", "latest (secondary)", "nsenergybusiness.com"),
+    (2017, "world", 69000, "MCS 2019", "latest (secondary)", "nsenergybusiness.com"),
+    (2018, "world", 95000, "MCS 2020", "latest (secondary)", "pdf4pro.com"),
+    (2019, "AR", 6300, "MCS 2021", "latest (secondary)", "wikimili.com"),
+    (2019, "AU", 45000, "MCS 2021", "latest (secondary)", "wikimili.com"),
+    (2019, "CL", 19300, "MCS 2021", "latest (secondary)", "wikimili.com"),
+    (2019, "CN", 10800, "MCS 2021", "latest (secondary)", "wikimili.com"),
+    (2019, "world", 86000, "MCS 2021", "latest (secondary)", "pdf4pro.com"),
+    (2020, "AR", 5900, "MCS 2022", "latest", "cmm-data"),
+    (2020, "AU", 39700, "MCS 2022", "latest", "cmm-data"),
+    (2020, "CL", 21500, "MCS 2022", "latest", "cmm-data"),
+    (2020, "CN", 13300, "MCS 2022", "latest", "cmm-data"),
+    (2020, "world", 82500, "MCS 2022", "latest", "cmm-data"),
+    (2021, "AR", 5970, "MCS 2023", "latest", "cmm-data"),
+    (2021, "AU", 55300, "MCS 2023", "latest", "cmm-data"),
+    (2021, "CL", 28300, "MCS 2023", "latest", "cmm-data"),
+    (2021, "CN", 14000, "MCS 2023", "latest", "cmm-data"),
+    (2021, "world", 107000, "MCS 2023", "latest", "cmm-data"),
+    (2022, "AR", 6590, "MCS 2024", "latest", "cmm-data"),
+    (2022, "AU", 74700, "MCS 2024", "latest", "cmm-data"),
+    (2022, "CL", 38000, "MCS 2024", "latest", "cmm-data"),
+    (2022, "CN", 22600, "MCS 2024", "latest", "cmm-data"),
+    (2022, "world", 146000, "MCS 2024", "latest", "cmm-data"),
+    (2023, "AR", 8630, "MCS 2025", "latest", "mineral-chain-navigator"),
+    (2023, "AU", 91700, "MCS 2025", "latest", "mineral-chain-navigator"),
+    (2023, "CL", 41400, "MCS 2025", "latest", "mineral-chain-navigator"),
+    (2023, "CN", 35700, "MCS 2025", "latest", "mineral-chain-navigator"),
+    (2023, "world", 204000, "MCS 2025", "latest", "mineral-chain-navigator"),
+    (2024, "AR", 13800, "MCS 2026", "latest", "pranava0x0"),
+    (2024, "AU", 82700, "MCS 2026", "latest", "pranava0x0"),
+    (2024, "CL", 48900, "MCS 2026", "latest", "pranava0x0"),
+    (2024, "CN", 41400, "MCS 2026", "latest", "pranava0x0"),
+    (2024, "world", 222000, "MCS 2026", "latest", "pranava0x0"),
+    (2025, "AR", 23000, "MCS 2026", "estimate (2025e)", "pranava0x0"),
+    (2025, "AU", 92000, "MCS 2026", "estimate (2025e)", "pranava0x0"),
+    (2025, "CL", 56000, "MCS 2026", "estimate (2025e)", "pranava0x0"),
+    (2025, "CN", 62000, "MCS 2026", "estimate (2025e)", "pranava0x0"),
+    (2025, "world", 290000, "MCS 2026", "estimate (2025e)", "pranava0x0"),
+)
+# Rows of REFINING_FILE: (year, China's share, half-width, row source). Lithium-only figures;
+# +-0.05 for a reported IEA figure, +-0.08 where the year is approximate or the compilation
+# weak. Benchmark's 2019 80% covers all battery chemicals and is left out, as are forecasts.
+REFINING_POINTS: tuple[tuple[int, float, float, str], ...] = (
+    (2019, 0.58, 0.05, "IEA Role of Critical Minerals 2021 (reported)"),
+    (2021, 0.60, 0.08, "IEA WEO 2022 via tdd-global.com (year approximate)"),
+    (2023, 0.65, 0.08, "secondary compilation (weak)"),
+    (2024, 0.70, 0.05, "IEA Global Critical Minerals Outlook 2025 via Argus (reported)"),
+    (2025, 0.70, 0.05, "Fastmarkets via Reuters, Jun-2025 (reported)"),
+)
+
+_region_cache: list = [None, None]  # (agents frame, its annual output by region)
+
+
+def _annual_output_by_region(agents_df: pd.DataFrame) -> pd.Series:
+    """Mines' output per (region, year), computed once per agents frame (many targets ask)."""
+    from lithium_abm.experiments.quantities import annual_mine_output_t
+
+    if _region_cache[0] is not agents_df:
+        _region_cache[:] = [agents_df, annual_mine_output_t(agents_df, by="region")]
+    return _region_cache[1]
+
+
+def world_output_tpa(model_df: pd.DataFrame, year: int) -> float:
+    """World mined output in a calendar year (t LCE), the sum of its monthly output."""
+    return year_total(model_df, "production_t", year)
+
+
+def country_output_tpa(
+    model_df: pd.DataFrame, agents_df: pd.DataFrame, region: str, year: int
+) -> float:
+    """Mined output of one country's mines in a calendar year (t LCE); NaN if not covered."""
+    del model_df
+    annual = _annual_output_by_region(agents_df)
+    if year not in annual.index.get_level_values("year"):
+        return math.nan
+    return float(annual.get((region, year), 0.0))
+
+
+def refining_share_year(model_df: pd.DataFrame, year: int) -> float:
+    """China's share of chemical output, mean of a calendar year (as P5 and the 2020 target)."""
+    return window_mean(model_df, "china_refining_share", f"{year}-01-01", f"{year}-12-01")
+
+
+def _weights(groups: list[tuple[str, int]]) -> dict[str, float]:
+    """Per target in a group: 1 / (its in-sample years), so a group weighs one target."""
+    counts: dict[str, int] = {}
+    for group, year in groups:
+        counts[group] = counts.get(group, 0) + (year in IN_SAMPLE_YEARS)
+    return {g: 1.0 / max(n, 1) for g, n in counts.items()}
+
+
+def _history_targets() -> tuple[Target, ...]:
+    out = []
+    weight = _weights([(code, year) for year, code, *_ in USGS_POINTS])
+    for year, code, t_li, edition, status, via in USGS_POINTS:
+        spread = USGS_SPREAD["latest" if status.startswith("latest") else "other"]
+        value = t_li * LCE_PER_LI
+        country = USGS_COUNTRIES[code]
+        where = "world" if code == "world" else code.lower()
+        if code == "world":
+            statistic: Callable[..., float] = partial(world_output_tpa, year=year)
+        else:
+            statistic = partial(country_output_tpa, region=code, year=year)
+        out.append(
+            Target(
+                f"output_tpa_{where}_{year}",
+                f"Mined output {year}, {'world' if code == 'world' else country}",
+                statistic,
+                value / (1.0 + spread),
+                value * (1.0 + spread),
+                scale=OUTPUT_SCALE,
+                weight=weight[code],
+                unit="t LCE/yr",
+                citation=(
+                    f"{USGS_FILE} row {year},{country}: {t_li:,} t Li x {LCE_PER_LI} "
+                    f"(USGS {edition}, {status}; source {USGS_VIA.get(via, via)})"
+                ),
+                log=True,
+                needs_agents=code != "world",
+                in_sample=year in IN_SAMPLE_YEARS,
+                group="world output" if code == "world" else f"output {code}",
+                year=year,
+            )
+        )
+    weight = _weights([("refining", year) for year, *_ in REFINING_POINTS])
+    for year, share, spread, source in REFINING_POINTS:
+        out.append(
+            Target(
+                f"refining_share_cn_{year}",
+                f"China's share of chemical output, {year}",
+                partial(refining_share_year, year=year),
+                round(share - spread, 4),
+                round(share + spread, 4),
+                scale=0.05,
+                weight=weight["refining"],
+                unit="share",
+                citation=f"{REFINING_FILE} row {year}: {share:.0%} ({source})",
+                in_sample=year in IN_SAMPLE_YEARS,
+                group="China refining share",
+                year=year,
+            )
+        )
+    return tuple(sorted(out, key=lambda t: (t.group != "world output", t.group, t.year)))
+
+
+HISTORY_TARGETS: tuple[Target, ...] = _history_targets()
+TARGETS: tuple[Target, ...] = QUANTITY_TARGETS + HISTORY_TARGETS + PATTERN_TARGETS
 TARGETS_BY_NAME: dict[str, Target] = {t.name: t for t in TARGETS}
 
 
@@ -472,9 +667,19 @@ def summarise(
 
 
 def select_targets(weights: dict[str, float] | None = None) -> tuple[Target, ...]:
-    """The targets with non-zero weight after ``weights`` overrides; unknown names raise."""
+    """The targets calibrate fits: in sample, with non-zero weight after ``weights`` overrides.
+
+    Unknown names raise, and so does a non-zero weight on an out-of-sample target: those are
+    held out for validation, never fitted.
+    """
     weights = weights or {}
     unknown = sorted(set(weights) - set(TARGETS_BY_NAME))
     if unknown:
         raise ValueError(f"unknown target {unknown[0]!r}; targets: {', '.join(TARGETS_BY_NAME)}")
-    return tuple(t for t in TARGETS if weights.get(t.name, t.weight) > 0.0)
+    held_out = sorted(n for n, w in weights.items() if w > 0 and not TARGETS_BY_NAME[n].in_sample)
+    if held_out:
+        raise ValueError(
+            f"target {held_out[0]!r} is out of sample (2022-2025); calibrate fits only in-sample"
+            " targets: give it weight 0 or leave it out"
+        )
+    return tuple(t for t in TARGETS if t.in_sample and weights.get(t.name, t.weight) > 0.0)

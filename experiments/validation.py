@@ -3,7 +3,8 @@
 ``lithium-abm validate`` runs a scenario and its no-support counterfactual (the same scenario
 with integration and state support switched off, which P3 needs) for N seeds and writes
 ``validation.md`` with figures under ``img/``: each target's per-seed values against its cited
-range, the simulated price band against reference price points, and the pattern table of
+range, the supply history by year (in sample 2015-2021 beside out of sample 2022-2025), the
+simulated price band against reference price points, and the pattern table of
 :mod:`lithium_abm.experiments.patterns` (reused as is, so the report and ``lithium-abm
 patterns`` always agree).
 """
@@ -119,11 +120,12 @@ def plot_targets(result: ValidationResult, path: Path) -> Path:
     """One panel per target: each seed's value, the moment, and the target range shaded."""
     from matplotlib.ticker import StrMethodFormatter
 
-    n = len(TARGETS)
+    single = [t for t in TARGETS if not t.group]  # by-year series: in their own section
+    n = len(single)
     cols = 5
     rows = math.ceil(n / cols)
     fig = _figure(3.0 * cols, 2.6 * rows)
-    for i, target in enumerate(TARGETS):
+    for i, target in enumerate(single):
         ax = fig.add_subplot(rows, cols, i + 1)
         values = result.per_seed[target.name].to_numpy(dtype=float)
         finite = values[np.isfinite(values)]
@@ -229,7 +231,8 @@ def _num(value: float) -> str:
 def report_markdown(result: ValidationResult, reference: pd.DataFrame, command: str) -> str:
     seeds = result.seeds
     n = len(seeds)
-    total = float(result.summary["contribution"].sum())
+    fitted = result.summary["target"].map(lambda name: TARGETS_BY_NAME[name].in_sample)
+    total = float(result.summary.loc[fitted, "contribution"].sum())
     lines = [
         "# Validation report",
         "",
@@ -241,8 +244,8 @@ def report_markdown(result: ValidationResult, reference: pd.DataFrame, command: 
         "`docs/calibration.md`. A seed reproduces a target when its value lies within "
         f"{TOLERANCE_SCALES:g} scale",
         "unit of the target range (for patterns: passes). The moment is the median over seeds, or",
-        "for patterns the share of seeds passing; the sum of weight x misfit^2 of the moments is",
-        f"the calibration objective (here {total:.3g}).",
+        "for patterns the share of seeds passing; the sum of weight x misfit^2 of the moments of",
+        f"the in-sample targets is the calibration objective (here {total:.3g}).",
         "",
         "## Target statistics",
         "",
@@ -252,14 +255,16 @@ def report_markdown(result: ValidationResult, reference: pd.DataFrame, command: 
     ]
     for row in result.summary.itertuples(index=False):
         target = TARGETS_BY_NAME[row.target]
+        if target.group:
+            continue  # by-year quantities: their own section below
         lines.append(
             f"| `{row.target}` | {row.description} | {row.unit} | {target.target_text} | "
             f"{_num(row.moment)} | {_num(row.p10)} .. {_num(row.p90)} | "
             f"{row.seeds_within}/{row.seeds} | {row.contribution:.3g} | {row.citation} |"
         )
+    lines += ["", f"![Model vs target per statistic]({IMAGE_DIR}/{TARGETS_FIGURE})"]
+    lines += quantities_section(result.summary)
     lines += [
-        "",
-        f"![Model vs target per statistic]({IMAGE_DIR}/{TARGETS_FIGURE})",
         "",
         "## Price path",
         "",
@@ -311,6 +316,61 @@ def report_markdown(result: ValidationResult, reference: pd.DataFrame, command: 
         "```",
     ]
     return "\n".join(lines) + "\n"
+
+
+QUANTITIES_HEADING = "## Quantities: in sample 2015-2021, out of sample 2022-2025"
+
+
+def quantities_section(summary: pd.DataFrame) -> list[str]:
+    """Markdown of the by-year supply-history targets: per series, in-sample years (fitted by
+    calibrate) and out-of-sample years (held out) side by side, and a count of each."""
+    rows = summary.set_index("target")
+    groups: dict[str, list] = {}
+    for name in summary["target"]:
+        target = TARGETS_BY_NAME[name]
+        if target.group:
+            groups.setdefault(target.group, []).append(target)
+    if not groups:
+        return []
+    lines = [
+        "",
+        QUANTITIES_HEADING,
+        "",
+        "Mined output against USGS mine production (t Li x 5.323 = t LCE; the world total",
+        "excludes the United States) and China's share of refining, by calendar year, from",
+        "`docs/sources/supply_history/`. Calibration fits only the in-sample years; the",
+        "out-of-sample years test what the fit predicts. Their misfit is shown but not part of",
+        "the objective.",
+        "",
+        "| series | in sample: seeds within tolerance | out of sample: seeds within tolerance |",
+        "|---|---|---|",
+    ]
+    for group, targets in groups.items():
+        counts = []
+        for sample in (True, False):
+            part = [t for t in targets if t.in_sample is sample]
+            within = sum(int(rows.loc[t.name, "seeds_within"]) for t in part)
+            total = sum(int(rows.loc[t.name, "seeds"]) for t in part)
+            years = f"{min(t.year for t in part)}-{max(t.year for t in part)}" if part else ""
+            counts.append(f"{within}/{total} seed-years ({years})" if part else "none")
+        lines.append(f"| {group} | {counts[0]} | {counts[1]} |")
+    lines += [
+        "",
+        "| target | year | sample | unit | target | model moment | 10-90% over seeds | seeds "
+        "within tolerance | weight x misfit^2 | source |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for targets in groups.values():
+        for t in targets:
+            row = rows.loc[t.name]
+            sample = "in" if t.in_sample else "**out**"
+            lines.append(
+                f"| `{t.name}` | {t.year} | {sample} | {t.unit} | {t.target_text} | "
+                f"{_num(row['moment'])} | {_num(row['p10'])} .. {_num(row['p90'])} | "
+                f"{row['seeds_within']}/{row['seeds']} | {row['contribution']:.3g} | "
+                f"{t.citation} |"
+            )
+    return lines
 
 
 def write_validation(result: ValidationResult, out_dir: Path, command: str) -> list[Path]:

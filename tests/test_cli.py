@@ -287,7 +287,7 @@ def test_patterns_one_seed(tmp_path: Path) -> None:
     out = tmp_path / "tables" / "patterns.csv"
     done = cli("patterns", "--seeds", "1", "--first-seed", "2", "--out", str(out))
     table = pd.read_csv(out)
-    assert list(table["pattern"].str[:2]) == ["P1", "P2", "P3", "P4", "P5"]
+    assert list(table["pattern"].str[:2]) == ["P1", "P2", "P3", "P4", "P5", "P6", "P7"]
     assert set(table["seeds_passing"]) <= {"0/1", "1/1"}
     assert done.returncode == (0 if table["passed"].all() else 1), done.stderr
     assert "P1 boom-bust" in done.stdout

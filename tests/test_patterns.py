@@ -14,7 +14,9 @@ from lithium_abm.experiments.patterns import (
     bust_window,
     check_attribution,
     check_boom_bust,
+    check_curtailment,
     check_growth_despite_losses,
+    check_no_collapse,
     check_structure,
     check_sustained_losses,
     evaluate_run_patterns,
@@ -75,6 +77,7 @@ def make_model(
             "price_chemical_usd_t": price,
             "price_concentrate_usd_t": price * 0.12,
             "demand_t": np.linspace(20_000.0, 150_000.0, n),
+            "unmet_demand_t": 0.0,
             "production_t": 5_000.0 + 5_000.0 + lep_prod,
             "production_t_brine": 5_000.0,
             "production_t_spodumene": 5_000.0,
@@ -347,12 +350,142 @@ def test_p5_fails_when_year_missing() -> None:
     assert not check_structure(df, make_agents()).passed
 
 
+# --- P6 ------------------------------------------------------------------------------------
+
+P6_MINES = (
+    # name, resource, region, owner_kind: only the first counts for P6
+    ("Spod AU", "spodumene", "AU", "independent"),
+    ("Spod AU integrated", "spodumene", "AU", "integrated"),
+    ("Lep CN", "lepidolite", "CN", "independent"),
+    ("Brine CL", "brine", "CL", "independent"),
+)
+
+
+def make_p6_agents(
+    bust_t: float = 500.0, others_bust_t: float = 4_000.0, start: str = "2021-01"
+) -> pd.DataFrame:
+    """Mines' monthly output from ``start`` to 2025-12: 2,000 t each before the bust window
+    (2023-02..2025-01); in it the AU independent makes ``bust_t``, the others ``others_bust_t``.
+    """
+    rows = []
+    for date in pd.date_range(start + "-01", "2025-12-01", freq="MS"):
+        in_bust = BUST_START <= date <= BUST_END
+        for aid, (name, resource, region, owner) in enumerate(P6_MINES):
+            out = 2_000.0
+            if in_bust:
+                out = bust_t if aid == 0 else others_bust_t
+            rows.append(
+                {
+                    "date": date,
+                    "agent_id": aid,
+                    "name": name,
+                    "agent_type": "mine",
+                    "resource": resource,
+                    "region": region,
+                    "owner_kind": owner,
+                    "state": "operating",
+                    "output_t": out,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_p6_passes_when_row_independents_curtail() -> None:
+    # The integrated, Chinese and brine mines double in the bust: they do not count.
+    check = check_curtailment(make_model(), make_p6_agents(bust_t=500.0))
+    assert check.passed
+    assert check.headline == pytest.approx(0.25)
+    assert "500 t/mo vs 2,000 t/mo" in check.measured
+
+
+def test_p6_fails_when_row_independents_hold_output() -> None:
+    check = check_curtailment(make_model(), make_p6_agents(bust_t=2_000.0, others_bust_t=0.0))
+    assert not check.passed  # equal is not below; the others' fall to nothing does not count
+    assert check.headline == pytest.approx(1.0)
+
+
+def test_p6_compares_monthly_means_not_sums() -> None:
+    # 24 bust months at 1,900 t sum to more than 12 months at 2,000 t, yet output fell.
+    check = check_curtailment(make_model(), make_p6_agents(bust_t=1_900.0))
+    assert check.passed
+    assert check.headline == pytest.approx(0.95)
+
+
+def test_p6_fails_without_twelve_months_before_the_window() -> None:
+    agents = make_p6_agents(bust_t=500.0, start="2022-06")  # 8 months before 2023-02
+    check = check_curtailment(make_model(), agents)
+    assert not check.passed
+    assert math.isnan(check.headline)
+
+
+def test_p6_fails_without_bust() -> None:
+    df = make_model(anchors={"2015-01": 10_000.0, "2035-12": 12_000.0})
+    assert not check_curtailment(df, make_p6_agents()).passed
+
+
+# --- P7 ------------------------------------------------------------------------------------
+
+
+def test_p7_passes_on_steady_output_and_met_demand() -> None:
+    check = check_no_collapse(make_model())
+    assert check.passed
+    assert check.headline == 0.0  # output only grows
+
+
+def _scale_year(df: pd.DataFrame, column: str, year: int, factor: float) -> pd.DataFrame:
+    df = df.copy()
+    in_year = df["date"].dt.year == year
+    df.loc[in_year, column] = df.loc[in_year, column] * factor
+    return df
+
+
+def test_p7_fails_on_a_fall_of_more_than_15_percent() -> None:
+    base = make_model()
+    df = _scale_year(base, "production_t", 2020, 0.8)
+    check = check_no_collapse(df)
+    prev = base.loc[base["date"].dt.year == 2019, "production_t"].sum()
+    now = 0.8 * base.loc[base["date"].dt.year == 2020, "production_t"].sum()
+    assert check.headline == pytest.approx(1.0 - now / prev)
+    assert 0.15 < check.headline < 0.2
+    assert not check.passed
+    assert "into 2020" in check.measured
+
+
+def test_p7_passes_on_a_fall_of_ten_percent_and_judges_through_2035() -> None:
+    assert check_no_collapse(_scale_year(make_model(), "production_t", 2020, 0.9)).passed
+    assert not check_no_collapse(_scale_year(make_model(), "production_t", 2034, 0.5)).passed
+
+
+def test_p7_fails_when_unmet_demand_exceeds_two_percent_by_2025() -> None:
+    df = make_model()
+    df["unmet_demand_t"] = 0.03 * df["demand_t"].where(df["date"].dt.year == 2021, 0.0)
+    check = check_no_collapse(df)
+    assert not check.passed
+    assert "worst unmet share 0.030 in 2021" in check.measured
+    df["unmet_demand_t"] = 0.02 * df["demand_t"].where(df["date"].dt.year == 2021, 0.0)
+    assert check_no_collapse(df).passed  # at most 2% is allowed
+
+
+def test_p7_ignores_unmet_demand_after_2025() -> None:
+    df = make_model()
+    df["unmet_demand_t"] = 0.1 * df["demand_t"].where(df["date"].dt.year == 2030, 0.0)
+    assert check_no_collapse(df).passed
+
+
+def test_p7_fails_when_a_year_is_missing() -> None:
+    df = make_model()
+    df = df[df["date"] < T("2030-01-01")]
+    check = check_no_collapse(df)
+    assert not check.passed
+
+
 # --- aggregation ---------------------------------------------------------------------------
 
 
 def test_evaluate_run_patterns_all_pass() -> None:
-    checks = evaluate_run_patterns(make_model(), make_agents(), make_nosup(0.2), make_agents())
-    assert [c.name.split()[0] for c in checks] == ["P1", "P2", "P3", "P4", "P5"]
+    agents = pd.concat([make_agents(), make_p6_agents()], ignore_index=True)
+    checks = evaluate_run_patterns(make_model(), agents, make_nosup(0.2), make_agents())
+    assert [c.name.split()[0] for c in checks] == ["P1", "P2", "P3", "P4", "P5", "P6", "P7"]
     assert all(c.passed for c in checks), [c.measured for c in checks if not c.passed]
 
 

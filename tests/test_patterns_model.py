@@ -1,4 +1,4 @@
-"""Pattern-oriented validation of the model itself: P1-P5 over ten seeds (issue #2).
+"""Pattern-oriented validation of the model itself: P1-P7 over seeds (issues #2 and #10).
 
 Each pattern must hold in at least 80% of seeds, the standard `lithium-abm patterns` applies
 (8 of 10). Measured over 20 seeds, because 10 seeds are too few to tell a pattern that holds in
@@ -37,12 +37,30 @@ def _passes(per_seed: list, code: str) -> int:
     return sum(c.passed for checks in per_seed for c in checks if c.name.startswith(code))
 
 
-@pytest.mark.parametrize("code", ["P1", "P2", "P3", "P4", "P5"])
+# P6 and P7 come with issue 10 (continuous output, demand met by price); until its mechanics
+# land the baseline fails them (passes P6 in 13 and P7 in 0 of seeds 1-20). Flip these to plain
+# cases when they hold.
+ISSUE_10 = "issue 10: needs continuous mine output and demand met by price"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "P1",
+        "P2",
+        "P3",
+        "P4",
+        "P5",
+        pytest.param("P6", marks=pytest.mark.xfail(strict=False, reason=ISSUE_10)),
+        pytest.param("P7", marks=pytest.mark.xfail(strict=False, reason=ISSUE_10)),
+    ],
+)
 def test_pattern_holds_in_eight_of_ten_seeds(per_seed: list, code: str) -> None:
     assert _passes(per_seed, code) >= 0.8 * len(SEEDS)
 
 
 def test_pattern_table_reports_every_pattern(per_seed: list) -> None:
     table = pattern_table(per_seed)
-    assert [p.split()[0] for p in table["pattern"]] == ["P1", "P2", "P3", "P4", "P5"]
+    codes = ["P1", "P2", "P3", "P4", "P5", "P6", "P7"]
+    assert [p.split()[0] for p in table["pattern"]] == codes
     assert table.loc[table["pattern"].str.startswith("P5"), "passed"].item()

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lithium_abm.experiments import quantities
 from lithium_abm.experiments.targets import (
+    HISTORY_TARGETS,
     NAN_RESIDUAL,
     PATTERN_TARGETS,
     QUANTITY_TARGETS,
@@ -140,6 +142,129 @@ def test_every_target_is_documented_and_sane():
 def test_select_targets_drops_zero_weights_and_rejects_unknown_names():
     kept = select_targets({"peak_offset_months": 0.0})
     assert "peak_offset_months" not in {t.name for t in kept}
-    assert len(kept) == len(TARGETS) - 1
+    assert len(kept) == sum(t.in_sample for t in TARGETS) - 1
     with pytest.raises(ValueError, match="peak_ofset"):
         select_targets({"peak_ofset": 1.0})
+
+
+# --- the supply history by year (issue 10) --------------------------------------------------
+
+H = {t.name: t for t in HISTORY_TARGETS}
+
+
+def test_history_targets_cover_world_countries_and_refining_by_year():
+    assert {t.group for t in HISTORY_TARGETS} == {
+        "world output",
+        "output AU",
+        "output CL",
+        "output CN",
+        "output AR",
+        "China refining share",
+    }
+    world = [t.year for t in HISTORY_TARGETS if t.group == "world output"]
+    assert world == list(range(2015, 2026))
+    for t in HISTORY_TARGETS:
+        assert t.in_sample is (2015 <= t.year <= 2021), t.name
+        assert t.name in TARGETS_BY_NAME and t.citation.startswith("docs/sources/supply_history/")
+
+
+def test_history_targets_match_the_source_files():
+    """Each output target is centred on its USGS row (latest edition), x 5.323 t LCE per t Li."""
+    usgs = quantities.load_usgs()
+    for t in HISTORY_TARGETS:
+        if t.group == "China refining share":
+            share = quantities.load_refining_share()
+            assert (t.low + t.high) / 2 == pytest.approx(share[t.year]), t.name
+            continue
+        code = t.group.split()[-1] if t.group != "world output" else "world"
+        country = quantities.USGS_WORLD if code == "world" else quantities.COUNTRIES[code]
+        row = usgs[(usgs["country"] == country) & (usgs["year"] == t.year)].iloc[0]
+        assert math.sqrt(t.low * t.high) == pytest.approx(row["t_li"] * 5.323), t.name
+        assert row["status"] in t.citation and f"{int(row['t_li']):,} t Li" in t.citation
+        assert t.citation.rsplit("source ", 1)[1].rstrip(")") in row["source"], t.name
+
+
+def test_output_ranges_are_ten_percent_for_latest_figures_and_twenty_for_estimates():
+    world_2024 = H["output_tpa_world_2024"]  # MCS 2026: 222,000 t Li
+    assert world_2024.low == pytest.approx(222_000 * 5.323 / 1.1)
+    assert world_2024.high == pytest.approx(222_000 * 5.323 * 1.1)
+    world_2025 = H["output_tpa_world_2025"]  # a first estimate (2025e)
+    assert world_2025.high == pytest.approx(290_000 * 5.323 * 1.2)
+    # 1.21x the USGS figure is one scale unit beyond the range: the edge of tolerance.
+    assert world_2024.residual(222_000 * 5.323 * 1.21) == pytest.approx(1.0)
+    refining = H["refining_share_cn_2019"]
+    assert (refining.low, refining.high) == (0.53, 0.63)
+    assert refining.residual(0.73) == pytest.approx(2.0)  # 0.10 above, scale 0.05
+
+
+def test_each_series_weighs_one_target_in_sample():
+    for group in {t.group for t in HISTORY_TARGETS}:
+        fitted = [t.weight for t in HISTORY_TARGETS if t.group == group and t.in_sample]
+        assert sum(fitted) == pytest.approx(1.0), group
+    assert H["output_tpa_cn_2019"].weight == pytest.approx(1 / 3)  # 2019, 2020, 2021
+
+
+def _supply_run() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """2015-2025: an AU mine at 20,000 t/month, a CL mine at 10,000 t/month, a refiner."""
+    dates = pd.date_range("2015-01-01", "2025-12-01", freq="MS")
+    model = pd.DataFrame({"date": dates, "production_t": 30_000.0, "china_refining_share": 0.6})
+    model.loc[model["date"].dt.year == 2019, "china_refining_share"] = 0.58
+    rows = []
+    for date in dates:
+        for aid, (region, out) in enumerate((("AU", 20_000.0), ("CL", 10_000.0))):
+            rows.append(
+                {
+                    "date": date,
+                    "agent_id": aid,
+                    "agent_type": "mine",
+                    "region": region,
+                    "resource": "spodumene",
+                    "output_t": out,
+                }
+            )
+        rows.append(
+            {
+                "date": date,
+                "agent_id": 2,
+                "agent_type": "refiner",
+                "region": "CN",
+                "resource": "",
+                "output_t": 99_000.0,
+            }
+        )
+    return model, pd.DataFrame(rows)
+
+
+def test_history_statistics_on_a_synthetic_run():
+    model, agents = _supply_run()
+    stats = compute_statistics(model, agents, HISTORY_TARGETS)
+    assert stats["output_tpa_world_2020"] == pytest.approx(360_000.0)
+    assert stats["output_tpa_au_2020"] == pytest.approx(240_000.0)
+    assert stats["output_tpa_cl_2021"] == pytest.approx(120_000.0)
+    assert stats["output_tpa_cn_2021"] == 0.0  # no Chinese mine: nothing mined, not missing
+    assert stats["refining_share_cn_2019"] == pytest.approx(0.58)
+    # 240 kt is above the range of 2020 Australia (39,700 t Li = 211 kt; 192-232 kt).
+    assert H["output_tpa_au_2020"].residual(240_000.0) == pytest.approx(
+        math.log(240_000.0 / (39_700 * 5.323 * 1.1)) / math.log(1.1)
+    )
+    assert H["refining_share_cn_2019"].residual(stats["refining_share_cn_2019"]) == 0.0
+    # A run that ends before a year cannot produce it: NaN, penalised, never fitted.
+    short = compute_statistics(
+        model[model["date"] < "2024-01-01"],
+        agents[agents["date"] < "2024-01-01"],
+        HISTORY_TARGETS,
+    )
+    assert math.isnan(short["output_tpa_world_2024"]) and math.isnan(short["output_tpa_au_2024"])
+    assert H["output_tpa_au_2024"].residual(short["output_tpa_au_2024"]) == NAN_RESIDUAL
+
+
+def test_calibrate_fits_only_in_sample_targets():
+    fitted = {t.name for t in select_targets()}
+    assert "output_tpa_world_2021" in fitted and "refining_share_cn_2019" in fitted
+    assert "output_tpa_world_2022" not in fitted and "refining_share_cn_2024" not in fitted
+    assert not any(t.group and t.year >= 2022 for t in select_targets())
+    assert "output_tpa_world_2022" not in {
+        t.name for t in select_targets({"output_tpa_world_2022": 0.0})
+    }
+    with pytest.raises(ValueError, match="'output_tpa_au_2023' is out of sample"):
+        select_targets({"output_tpa_au_2023": 1.0})

@@ -59,10 +59,25 @@ def test_every_target_and_pattern_is_reported(report_dir):
         row = next(line for line in text.splitlines() if line.startswith(f"| `{target.name}`"))
         assert target.citation in row
         assert "/2 |" in row  # seeds within tolerance, out of two
-    for pattern in ("P1", "P2", "P3", "P4", "P5"):
+    for pattern in ("P1", "P2", "P3", "P4", "P5", "P6", "P7"):
         assert f"| {pattern} " in text
     assert "seeds 1..2" in text
     assert "lithium-abm validate --scenario" in text
+
+
+def test_quantities_are_reported_in_and_out_of_sample_side_by_side(report_dir):
+    text = (report_dir / "validation.md").read_text(encoding="utf-8")
+    heading = "## Quantities: in sample 2015-2021, out of sample 2022-2025"
+    assert text.index("## Target statistics") < text.index(heading) < text.index("## Price path")
+    section = text[text.index(heading) : text.index("## Price path")]
+    summary = next(line for line in section.splitlines() if line.startswith("| world output |"))
+    assert "(2015-2021)" in summary and "(2022-2025)" in summary
+    rows = {line.split(" | ")[0][3:-1]: line for line in section.splitlines() if "| `" in line}
+    assert " | 2021 | in | " in rows["output_tpa_world_2021"]
+    assert " | 2022 | **out** | " in rows["output_tpa_au_2022"]
+    # The by-year series are not repeated in the table of single statistics.
+    single = text[text.index("## Target statistics") : text.index(heading)]
+    assert "`output_tpa_world_2021`" not in single
 
 
 def test_reference_prices_are_sourced_and_consistent():
