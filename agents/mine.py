@@ -1,8 +1,11 @@
 """Mines: brine operations sell chemical, hard-rock mines (spodumene, lepidolite) sell concentrate.
 
-A mine knows its own costs and life cycle. Its production decision has hysteresis: it goes to
-care and maintenance only after losses accumulate past a threshold, and it restarts only after
-an expected surplus accumulates, paying a restart cost and waiting a restart delay. Whose profit
+A mine knows its own costs and life cycle. Each month a producing mine chooses how much of its
+capacity to run: the tranches of its ore whose marginal cash cost the price covers, never below
+a technical minimum (``model/utilisation.py``), so a falling price first cuts output
+progressively. Going idle has hysteresis: it goes to care and maintenance only after losses at
+its chosen utilisation accumulate past a threshold, and it restarts only after an expected
+surplus accumulates, paying a restart cost and waiting a restart delay. Whose profit
 counts depends on the owner: an independent weighs its own cash; an integrated mine adds the
 group's downstream margin and the value of secure feed; a state-backed mine adds the subsidy and
 tolerates more loss under political pressure.
@@ -21,6 +24,12 @@ from lithium_abm.model.behaviour import (
     stock_curtailment,
 )
 from lithium_abm.model.parameters import CHEMICAL_RESOURCES
+from lithium_abm.model.utilisation import (
+    average_variable_cost_usd_t,
+    loss_making_share,
+    next_utilisation,
+    target_utilisation,
+)
 
 if TYPE_CHECKING:
     from lithium_abm.agents.world import World
@@ -71,10 +80,16 @@ class Mine(Firm):
         self.energy_share = rp.energy_share
         self.waste_t_per_t = rp.waste_t_per_t
         self.ramp_months = int(rp.ramp_months)
+        self.min_utilisation = rp.min_utilisation
+        self.care_loss_months = p.care_loss_months + rp.care_loss_extra_months
         self.conversion_cost_usd_t = rp.conversion_cost_usd_t
         self.state = state
         self.ramp_progress = 0
         self.inventory_t = 0.0
+        # Share of capacity the operation chooses to run (before ramp-up and stock limits).
+        self.utilisation = 1.0
+        # Share of this month's output from tranches whose cash cost exceeded the price.
+        self.loss_share = 0.0
         self.cum_loss_usd = 0.0
         self.cum_surplus_usd = 0.0
         self.care_months = 0
@@ -111,6 +126,7 @@ class Mine(Firm):
             return
         self.state = RAMP_UP
         self.ramp_progress = 0
+        self.utilisation = 1.0
 
     def restart(self) -> None:
         """A restart decided months ago is complete."""
@@ -120,6 +136,7 @@ class Mine(Firm):
             self.restarting = False
             self.care_months = 0
             self.cum_loss_usd = 0.0
+            self.utilisation = 1.0
 
     # --- costs ---------------------------------------------------------------------------------
     @property
@@ -136,14 +153,17 @@ class Mine(Firm):
         enforcement = gov.enforcement if gov is not None else 1.0
         return self.waste_t_per_t * self.p.compliance_usd_per_t_waste * enforcement
 
+    def average_variable_usd_t(self) -> float:
+        """Variable cost per tonne at nameplate, with this month's night-shift power saving."""
+        energy_saving = self.p.night_power_discount if self.night_shift else 0.0
+        return self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
+
     def unit_cash_cost_usd_t(self) -> float:
         """Cash cost per tonne at nameplate, with the mine's own savings but before any subsidy."""
-        energy_saving = self.p.night_power_discount if self.night_shift else 0.0
-        variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
         return (
-            variable
+            self.average_variable_usd_t()
             + self.fixed_cost_usd_month / self.monthly_capacity_t
-            + (self.compliance_usd_t())
+            + self.compliance_usd_t()
         )
 
     def support_usd_t(self) -> float:
@@ -195,6 +215,7 @@ class Mine(Firm):
         self.sold_t = 0.0
         self.revenue_usd = 0.0
         self.loss_making = False
+        self.loss_share = 0.0
         if self.state not in PRODUCING:
             return
         if self.suspended_months > 0:
@@ -202,22 +223,25 @@ class Mine(Firm):
             return
         if self.state == RAMP_UP:
             self.ramp_progress += 1
-            utilisation = min(1.0, self.ramp_progress / max(1, self.ramp_months))
+            ramp = min(1.0, self.ramp_progress / max(1, self.ramp_months))
             if self.ramp_progress >= self.ramp_months:
                 self.state = OPERATING
         else:
-            utilisation = 1.0
+            ramp = 1.0
         output = (
             self.monthly_capacity_t
-            * utilisation
+            * ramp
+            * self.utilisation
             * stock_curtailment(self.inventory_t, self.monthly_capacity_t, self.p.max_stock_months)
         )
         self.output_t = output
         self.inventory_t += output
         world = self.world
         self.ran_night_shift = self.night_shift  # _decide may switch it for next month
-        energy_saving = self.p.night_power_discount if self.night_shift else 0.0
-        variable = self.variable_cost_usd_t * (1.0 - self.energy_share * energy_saving)
+        # The tranches run are the cheapest ones: cost per tonne rises with the share run.
+        variable = average_variable_cost_usd_t(
+            output / self.monthly_capacity_t, self.average_variable_usd_t(), self.p.cost_spread
+        )
         self.pay(world.suppliers_account, output * variable, "operating_cost")
         waste_t = output * self.waste_t_per_t
         self.pay(world.suppliers_account, output * self.compliance_usd_t(), "compliance_cost")
@@ -277,8 +301,27 @@ class Mine(Firm):
             self.realized_price_usd_t = self.revenue_usd / self.sold_t
         else:
             self.realized_price_usd_t = price
-        self.loss_making = self.output_t > 0.0 and price < unit_cost
-        self.judged_unit_cost_usd_t = unit_cost  # _decide may switch night shifts after this
+        # Judged at the share of capacity it ran: the cheapest tranches first, fixed cost per
+        # tonne of nameplate (so at nameplate this is the unit cash cost).
+        judged = unit_cost
+        self.loss_share = 0.0
+        if self.output_t > 0.0:
+            run_share = self.output_t / self.monthly_capacity_t
+            variable = self.average_variable_usd_t()
+            fixed_usd_t = self.fixed_cost_usd_month / self.monthly_capacity_t
+            compliance = self.compliance_usd_t()
+            judged = (
+                average_variable_cost_usd_t(run_share, variable, p.cost_spread)
+                + compliance
+                + fixed_usd_t
+            )
+            self.loss_share = loss_making_share(
+                run_share, price, variable, compliance, fixed_usd_t, p.cost_spread
+            )
+        # Equivalent to loss_share > 0.5: marginal cost is linear, so the average over the
+        # tranches run is the marginal cost of the middle one.
+        self.loss_making = self.output_t > 0.0 and price < judged
+        self.judged_unit_cost_usd_t = judged  # _decide may switch night shifts after this
         if self.state in PRODUCING:
             self.pay(world.suppliers_account, self.fixed_cost_usd_month, "fixed_cost")
         elif self.state == CARE:
@@ -290,31 +333,58 @@ class Mine(Firm):
         if self.government is not None:
             # Subsidy and cheap power for state-backed output, the state's profit share.
             self.government.at_mine_settlement(self, unit_cost)
-        self._decide(price, unit_cost)
+        self._decide(price)
 
-    def monthly_margin_usd(self, price: float, decision_cost: float) -> float:
-        """The month's cash margin at nameplate as the owner weighs it (after royalty)."""
-        royalty_usd_t = price * self.world.royalty_rate(self.region)
-        return (
-            self.decision_price_usd_t(price) - royalty_usd_t - decision_cost
-        ) * self.monthly_capacity_t
+    @property
+    def loss_output_t(self) -> float:
+        """This month's output from loss-making tranches."""
+        return self.output_t * self.loss_share
 
-    def _decide(self, price: float, decision_cost: float) -> None:
-        """Hysteresis: accumulate losses or expected surpluses, and act at the thresholds.
+    def net_decision_price_usd_t(self, price: float) -> float:
+        """The owner's price (own, group or state view) after royalty."""
+        return self.decision_price_usd_t(price) - price * self.world.royalty_rate(self.region)
+
+    def target_utilisation(self, price: float) -> float:
+        """Share of capacity whose marginal cash cost the owner's net price covers."""
+        return target_utilisation(
+            self.net_decision_price_usd_t(price),
+            self.average_variable_usd_t(),
+            self.compliance_usd_t(),
+            self.p.cost_spread,
+            self.min_utilisation,
+        )
+
+    def monthly_margin_usd(self, price: float) -> float:
+        """The month's cash margin as the owner weighs it, running at its best utilisation."""
+        utilisation = self.target_utilisation(price)
+        variable = average_variable_cost_usd_t(
+            utilisation, self.average_variable_usd_t(), self.p.cost_spread
+        )
+        per_t = self.net_decision_price_usd_t(price) - variable - self.compliance_usd_t()
+        return per_t * utilisation * self.monthly_capacity_t - self.fixed_cost_usd_month
+
+    def _decide(self, price: float) -> None:
+        """Utilisation for next month, then hysteresis: accumulate losses or expected surpluses,
+        and act at the thresholds.
 
         With ``hysteresis_enabled`` off the operator is myopic: it idles when this month's cash
         margin is negative and restarts at once, at no cost, when it is positive (it still
         closes after the longest care spell).
         """
         p = self.p
-        monthly_margin = self.monthly_margin_usd(price, decision_cost)
+        monthly_margin = self.monthly_margin_usd(price)
         policy = self.world.params.policy
         if self.state in PRODUCING:
+            self.utilisation = next_utilisation(
+                self.utilisation, self.target_utilisation(price), p.utilisation_adjust_share
+            )
             thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
             self.night_shift = thin and self.energy_share > 0.0
             if policy.hysteresis_enabled:
                 self.cum_loss_usd = min(0.0, self.cum_loss_usd + monthly_margin)
-                threshold = p.care_loss_months * self.fixed_cost_usd_month * self.loss_tolerance()
+                threshold = (
+                    self.care_loss_months * self.fixed_cost_usd_month * self.loss_tolerance()
+                )
                 idle = -self.cum_loss_usd > threshold
             else:
                 idle = monthly_margin < 0.0
@@ -347,7 +417,7 @@ class Mine(Firm):
                 p.restart_delay_months,
             )
             outlook -= world.quality_discount(self.resource)
-            expected_margin = self.monthly_margin_usd(outlook, decision_cost)
+            expected_margin = self.monthly_margin_usd(outlook)
             self.cum_surplus_usd = max(0.0, self.cum_surplus_usd + expected_margin)
             if self.cum_surplus_usd > p.restart_surplus_months * self.fixed_cost_usd_month:
                 cost = p.restart_cost_months * self.fixed_cost_usd_month

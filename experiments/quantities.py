@@ -241,16 +241,24 @@ def run_figures(
     rows += _rows("unmet demand / demand", unmet, range(2015, 2036))
     rows.append(_scalar("unmet share, worst year 2015-2025", _max(unmet, 2015, 2025)))
     rows.append(_scalar("unmet share, worst year 2026-2035", _max(unmet, 2026, 2035)))
-    share = lepidolite_loss_share(agents_df)
-    rows.append(
-        _scalar(
-            "lepidolite loss share in [0.1, 0.9], share of bust months",
-            share_in_band(share, model_df),
+    # The model's own share counts the loss-making tranches of each mine's output (cost rises
+    # across an operation's tranches); the mine-flag share counts a mine's whole output as
+    # loss-making when its average cost at the share it ran exceeds the price.
+    tranches = model_df.set_index("date")["loss_making_share_lepidolite"]
+    tranches.index = pd.to_datetime(tranches.index)
+    for label, share in (("", tranches), (" (mine flags)", lepidolite_loss_share(agents_df))):
+        rows.append(
+            _scalar(
+                f"lepidolite loss share{label} in [0.1, 0.9], share of bust months",
+                share_in_band(share, model_df),
+            )
         )
-    )
-    rows.append(
-        _scalar("lepidolite loss share exactly 0 or 1, share of months", extreme_share(share))
-    )
+        rows.append(
+            _scalar(
+                f"lepidolite loss share{label} exactly 0 or 1, share of months",
+                extreme_share(share),
+            )
+        )
     rows += _rows(
         "China refining share", annual_mean(model_df, "china_refining_share"), HISTORY_YEARS
     )

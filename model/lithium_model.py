@@ -260,8 +260,7 @@ class LithiumModel(mesa.Model):
                 chem[mine.region] += mine.output_t
             if mine.owner_kind == "state":
                 state_out[mine.region] += mine.output_t
-                if mine.loss_making:
-                    state_loss[mine.region] += mine.output_t
+                state_loss[mine.region] += mine.loss_output_t
         for refiner in self.population.refiners:
             chem[refiner.region] += refiner.output_t
         for region in self.population.governments:

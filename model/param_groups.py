@@ -38,6 +38,8 @@ class ResourceParams:
     capex_usd_tpa: float
     lead_time_months: int
     ramp_months: int
+    min_utilisation: float
+    care_loss_extra_months: float
     energy_share: float
     waste_t_per_t: float
     conversion_cost_usd_t: float  # 0 where the operation makes chemical on site
@@ -52,6 +54,8 @@ class ResourceParams:
             capex_usd_tpa=p[f"capex_usd_tpa_{resource}"],
             lead_time_months=int(p[f"lead_time_months_{resource}"]),
             ramp_months=int(p[f"ramp_months_{resource}"]),
+            min_utilisation=float(p[f"min_utilisation_{resource}"]),
+            care_loss_extra_months=float(p[f"care_loss_extra_months_{resource}"]),
             energy_share=p[f"energy_share_{resource}"],
             waste_t_per_t=p[f"waste_t_per_t_{resource}"],
             conversion_cost_usd_t=conversion,
@@ -74,6 +78,8 @@ class MineParams(_Group):
     cheap_power_discount: float
     compliance_usd_per_t_waste: float
     max_stock_months: float
+    cost_spread: float
+    utilisation_adjust_share: float
     feed_security_premium: float
     group_margin_weight: float
     closure_pressure_max: float

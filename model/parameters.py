@@ -329,6 +329,86 @@ _PARAMS: list[Param] = [
         "assumption: first-of-a-kind plants (Thacker Pass-like)",
     ),
     Param(
+        "min_utilisation_brine",
+        0.7,
+        "share of capacity",
+        0.0,
+        1.0,
+        "Technical minimum of a brine operation: its ponds hold 12-24 months of brine in "
+        "evaporation, so output follows pumping decided long before and cannot be cut far "
+        "without idling the whole pond field.",
+        "brief (brine pond residence); Chile's brine output rose in 2020 (USGS MCS 2022)",
+    ),
+    Param(
+        "min_utilisation_spodumene",
+        0.4,
+        "share of capacity",
+        0.0,
+        1.0,
+        "Technical minimum of a spodumene concentrator (below it the plant is idled: care and "
+        "maintenance).",
+        "2019-20 and 2024 cutbacks: Pilgangoora and Mt Marion ran reduced campaigns before any "
+        "closure (docs/sources/supply_history/australia_operations.csv)",
+    ),
+    Param(
+        "min_utilisation_lepidolite",
+        0.3,
+        "share of capacity",
+        0.0,
+        1.0,
+        "Technical minimum of a lepidolite operation (small open pits feeding a converter).",
+        "seeds 000-001: Yichun producers cut runs rather than close in 2023-24",
+    ),
+    Param(
+        "min_utilisation_clay",
+        0.5,
+        "share of capacity",
+        0.0,
+        1.0,
+        "Technical minimum of a clay or by-product plant (continuous leach circuits).",
+        "assumption: continuous hydrometallurgical plants",
+    ),
+    Param(
+        "care_loss_extra_months_brine",
+        10.0,
+        "months of fixed cost",
+        0.0,
+        36.0,
+        "A brine operation's owner bears this many more months of fixed cost in losses than "
+        "care_loss_months before idling: idling forfeits the brine concentrating in its ponds "
+        "(18-24 months of evaporation) and a restart waits for the ponds to refill.",
+        "mining.com 'Lithium ABC's' (18-24 months of pond evaporation); no brine operation idled "
+        "in 2019-20 or 2023-25 (USGS MCS 2022: Chile's output rose in 2020)",
+    ),
+    Param(
+        "care_loss_extra_months_spodumene",
+        0.0,
+        "months of fixed cost",
+        0.0,
+        36.0,
+        "Extra months of fixed cost in losses before a spodumene mine idles (none: a concentrator "
+        "restarts within months).",
+        "australia_operations.csv: care-and-maintenance decisions of 2019-20 and 2024",
+    ),
+    Param(
+        "care_loss_extra_months_lepidolite",
+        0.0,
+        "months of fixed cost",
+        0.0,
+        36.0,
+        "Extra months of fixed cost in losses before a lepidolite mine idles (none).",
+        "assumption: small open pits restart within months",
+    ),
+    Param(
+        "care_loss_extra_months_clay",
+        0.0,
+        "months of fixed cost",
+        0.0,
+        36.0,
+        "Extra months of fixed cost in losses before a clay or by-product plant idles (none).",
+        "assumption",
+    ),
+    Param(
         "energy_share_brine",
         0.15,
         "share of variable cost",
@@ -484,6 +564,28 @@ _PARAMS: list[Param] = [
         1.0,
         "Lowest ask a distressed seller accepts, as a share of its cash cost.",
         "behavioural: sellers cut output before they give product away",
+    ),
+    Param(
+        "cost_spread",
+        0.3,
+        "share of average variable cost",
+        0.0,
+        0.8,
+        "Half-width of the spread of marginal variable cost across an operation's tranches "
+        "(pits, benches, plant lines): the dearest tranche costs (1 + spread) and the cheapest "
+        "(1 - spread) times the average, so a mine cuts back its dearest ore first.",
+        "grade and strip-ratio variation within operations; 2024 cutbacks of low-grade feed "
+        "(Pilgangoora's Ngungaju plant, Mt Marion) in australia_operations.csv",
+    ),
+    Param(
+        "utilisation_adjust_share",
+        0.35,
+        "share per month",
+        0.05,
+        1.0,
+        "Share of the gap to its target utilisation a mine closes each month (crews, contracts "
+        "and blending change within a quarter, not at once).",
+        "behavioural: quarterly production guidance revisions of listed producers",
     ),
     Param(
         "max_stock_months",

@@ -157,9 +157,8 @@ class Recorder:
                     night_out += out
                 kind = "independent" if mine.owner_kind == "independent" else "supported"
                 owner_out[kind] += out
-                if mine.loss_making:
-                    loss[mine.resource] += out
-                    owner_loss[kind] += out
+                loss[mine.resource] += mine.loss_output_t
+                owner_loss[kind] += mine.loss_output_t
                 if mine.product == "chemical":
                     chem_all += out
                     if mine.region == "CN":

@@ -91,15 +91,17 @@ def test_hysteresis_off_follows_the_sign_of_the_monthly_margin(baseline_config):
 
     def decide(price_usd_t):
         mine.decision_price_usd_t = lambda price: price_usd_t
-        mine._decide(0.0, 0.0)  # royalty on a zero price is zero: margin = price x capacity
+        mine._decide(0.0)  # royalty on a zero price is zero: the owner's price is price_usd_t
 
+    mine.decision_price_usd_t = lambda price: 0.0
+    assert mine.monthly_margin_usd(0.0) < 0.0  # at a zero price a mine loses its costs
     decide(-1.0)
     assert mine.state == CARE
-    decide(+1.0)
+    decide(1.0e6)  # far above any cost: a positive margin
     assert mine.state == OPERATING  # at once: no delay, no restart cost
     decide(-1.0)
     mine.care_months = mine.p.max_care_months
-    decide(+1.0)
+    decide(1.0e6)
     assert mine.state == CLOSED  # still closes after the longest care spell
     done = run(baseline_config, hysteresis_enabled=False)
     assert flow(done, "restart_cost") == 0.0
@@ -111,9 +113,9 @@ def test_hysteresis_off_idles_every_mine_with_a_negative_margin(baseline_config,
     cls = type(model.population.mines[0])
     original = cls._decide
 
-    def spy(self, price, cost):
-        before, margin = self.state, self.monthly_margin_usd(price, cost)
-        original(self, price, cost)
+    def spy(self, price):
+        before, margin = self.state, self.monthly_margin_usd(price)
+        original(self, price)
         seen.append((before, margin, self.state))
 
     monkeypatch.setattr(cls, "_decide", spy)

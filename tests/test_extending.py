@@ -126,7 +126,9 @@ def test_a_scenario_chooses_a_new_clearing_rule_by_name(tmp_path, rule_registere
 
 
 def test_an_unknown_clearing_rule_is_refused_with_the_allowed_names(tmp_path):
-    with pytest.raises(ScenarioError, match="scenario.clearing_rule: expected one of uniform_price"):
+    with pytest.raises(
+        ScenarioError, match="scenario.clearing_rule: expected one of uniform_price"
+    ):
         load_scenario(_scenario_with_rule(tmp_path, "sealed_envelope"))
 
 

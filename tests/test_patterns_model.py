@@ -37,9 +37,8 @@ def _passes(per_seed: list, code: str) -> int:
     return sum(c.passed for checks in per_seed for c in checks if c.name.startswith(code))
 
 
-# P6 and P7 come with issue 10 (continuous output, demand met by price); until its mechanics
-# land the baseline fails them (passes P6 in 13 and P7 in 0 of seeds 1-20). Flip these to plain
-# cases when they hold.
+# P6 and P7 come with issue 10. With graded output P6 holds; P7 (no collapse, unmet demand at
+# most 2%) still fails in every seed: flip it to a plain case when it holds.
 ISSUE_10 = "issue 10: needs continuous mine output and demand met by price"
 
 
@@ -51,7 +50,7 @@ ISSUE_10 = "issue 10: needs continuous mine output and demand met by price"
         "P3",
         "P4",
         "P5",
-        pytest.param("P6", marks=pytest.mark.xfail(strict=False, reason=ISSUE_10)),
+        "P6",
         pytest.param("P7", marks=pytest.mark.xfail(strict=False, reason=ISSUE_10)),
     ],
 )

@@ -36,6 +36,8 @@ def make_model(production: np.ndarray | None = None) -> pd.DataFrame:
             "mines_ramp_up": 1,
             "mines_operating": 8,
             "mines_care_maintenance": cm,
+            # Graded in the bust (0.5), all-or-nothing before it.
+            "loss_making_share_lepidolite": np.where(DATES >= BUST_START, 0.5, 0.0),
         }
     )
 
@@ -175,6 +177,11 @@ def test_run_figures_and_summary(agents: pd.DataFrame) -> None:
     assert fig[("output AU kt", 2016)] == pytest.approx(24.0)
     assert fig[("mines in care & maintenance, max in year", 2020)] == 7
     assert fig[("China refining share", 2019)] == pytest.approx(0.6)
+    # The model's tranche share lies in the band in every bust month; the mine flags do not.
+    band = fig[("lepidolite loss share in [0.1, 0.9], share of bust months", pd.NA)]
+    assert band == pytest.approx(1.0)
+    flags = fig[("lepidolite loss share (mine flags) in [0.1, 0.9], share of bust months", pd.NA)]
+    assert flags != pytest.approx(1.0)
     other = make_agents(bust_spodumene_t=2_000.0)
     two = q.run_figures(make_model(), other, usgs)
     three = q.run_figures(make_model(), agents, usgs)
