@@ -1,79 +1,65 @@
-"""The classroom dashboard: a Mesa SolaraViz app that lets a class steer a small lithium market.
+"""The classroom dashboard: a Solara page on which a class steers a small lithium market.
 
 Start it with ``lithium-abm dashboard`` (or ``solara run lithium_abm.experiments.dashboard``).
 Design choices, and why:
 
-- Each browser session builds its own model inside the ``Page`` component (``solara.use_memo``),
-  so two students never step each other's market; a module-level model would be shared.
-- The levers live in one table, ``LEVERS``; a new lever is one line there. Slider bounds are the
-  parameter's documented range, so the dashboard cannot build an invalid scenario.
-- Charts are static matplotlib images (no pyplot, no JavaScript chart library), so the page needs
-  nothing beyond the front-end files that ``solara-assets`` installs: it works offline. Text is
-  plain HTML, not ``solara.Markdown``, which loads KaTeX and Mermaid from the CDN path (KaTeX is
-  not in ``solara-assets``). ``install_offline_guard`` makes the server's CDN proxy serve only
-  what is installed, so no client can make the server fetch from the internet.
+- Our own page, not Mesa's SolaraViz: SolaraViz shows its internals (play interval, render
+  interval, threads, a "Page 0" tab), lays charts out in a draggable grid below the fold, and its
+  parameter panel cannot be re-synced when the scenario changes (the sidebar keeps the old
+  slider values). Here the scenario menu re-syncs every lever, "run to" jumps to a month, and
+  a counterfactual run can be overlaid.
+- Each browser session builds its own ``Session`` (``solara.use_memo``), so two students never
+  step each other's market; a module-level model would be shared.
+- The levers are the parameters whose registry role is ``lever``, ``mechanism`` or
+  ``uncertainty`` (model/parameters.py), with the registry's range, unit and type; a new
+  parameter with such a role appears on the page by itself.
+- The model is a plain ``LithiumModel``: the charts read its Mesa DataCollector and its mines,
+  nothing is recorded twice. Charts are matplotlib images drawn by ``dashboard_charts`` (no
+  JavaScript chart library, so the page needs nothing beyond the front-end files that
+  ``solara-assets`` installs). Text is plain, not ``solara.Markdown``, which loads KaTeX from the
+  CDN path. ``install_offline_guard`` makes the server's CDN proxy serve only what is installed.
 - Sessions: the server frees a closed browser's kernel after ``CULL_TIMEOUT`` (set by the CLI),
   at most ``MAX_SESSIONS`` markets run at once (others see a "class is full" message), and with
   an access code (``--code``) a session sees nothing until the code is typed.
-- Mesa rebuilds the model on *Reset* with the sidebar's values as keyword arguments, so the
-  dashboard's model class takes the scenario name, the seed and the levers as keywords.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections import defaultdict
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import solara
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import StrMethodFormatter
-from mesa.visualization import SolaraViz
 
-from lithium_abm.agents.base import OWNER_KINDS
 from lithium_abm.cli_dashboard import CODE_ENV, MAX_SESSIONS_ENV, SCENARIO_ENV
-from lithium_abm.experiments.figures import draw_production
+from lithium_abm.experiments.dashboard_charts import CHARTS, ChartSet, Overlay, series
 from lithium_abm.experiments.scenario import available_scenarios, load_scenario
 from lithium_abm.model.lithium_model import LithiumModel
-from lithium_abm.model.parameters import PARAMETERS
+from lithium_abm.model.parameters import PARAMETERS, with_role
 
 DEFAULT_SCENARIO = "classroom"
 DEFAULT_SEED = 1
 MAX_SEED = 99
-OWNER_COLOURS = {"independent": "#7f7f7f", "integrated": "#9467bd", "state": "#ff7f0e"}
-FIGSIZE = (6.4, 3.6)
-
-
-@dataclass(frozen=True)
-class Lever:
-    """A model parameter the class can move; bounds come from the parameter registry."""
-
-    param: str
-    label: str
-    step: float
-
-
-# The levers on the sidebar, in order. Add a lever by adding one line.
-# Labels stay short: Mesa's sidebar gives the label and the slider one line together.
-LEVERS: tuple[Lever, ...] = (
-    Lever("demand_scale", "Demand growth", 0.05),
-    Lever("max_subsidy_usd_t", "Subsidy cap CN", 250.0),
-    Lever("integrated_feed_target", "Own-feed target", 0.05),
-    Lever("env_enforcement_cn", "Enforcement CN", 0.25),
-    Lever("env_inspection_rate", "Inspections", 0.01),
-    Lever("tariff_cn", "Tariff CN", 0.05),
-    Lever("tariff_us", "Tariff US", 0.05),
-)
-
-
 DEFAULT_MAX_SESSIONS = 40
+TITLE = "Lithium market: why mines dig at a loss"
+PLAY_INTERVAL_S = 0.15
+# "Run to" targets: the real price peak (China carbonate, 2022-11) and the depth of the bust.
+RUN_TO = (("2022 peak", "2022-11"), ("2024 bust", "2024-06"))
+# Sidebar sections: registry role -> heading. The parameters come from the registry's roles.
+ROLE_SECTIONS = (
+    ("lever", "Policy levers"),
+    ("mechanism", "Mechanisms (switch off to see what each does)"),
+    ("uncertainty", "Uncertain inputs"),
+)
+NO_OVERLAY = "none"
+NO_SUPPORT_OVERLAY = "without integration and state support"
+NO_SUPPORT_SWITCHES = {"integration_enabled": False, "state_support_enabled": False}
+COUNTRY_CODES = ("cn", "us", "au", "cl", "ar")
+UNIT_SUFFIXES = ("_usd_t", "_usd_yr", "_usd_kwh", "_usd", "_tpa", "_t", "_enabled", "_per_yr")
 
 
 def install_offline_guard() -> None:
@@ -117,276 +103,214 @@ def default_scenario() -> str:
     return os.environ.get(SCENARIO_ENV, "").strip() or DEFAULT_SCENARIO
 
 
-class DashboardModel(LithiumModel):
-    """A LithiumModel built from a scenario name, a seed and the levers' values.
+# --- levers from the parameter registry -----------------------------------------------------
 
-    It also keeps, month by month, the share of each owner kind's mine output made at a loss,
-    which the model's own monthly record only splits into independent and supported.
-    """
 
-    def __init__(
-        self, scenario_name: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED, **levers: Any
-    ) -> None:
-        # Mesa's Reset also passes its own ``scenario`` object when the model takes **kwargs.
-        levers.pop("scenario", None)
-        unknown = set(levers) - {lever.param for lever in LEVERS}
-        if unknown:
-            raise TypeError(f"unknown lever {sorted(unknown)[0]!r}")
-        config = load_scenario(scenario_name, {k: v for k, v in levers.items() if v is not None})
-        super().__init__(config, seed=int(seed))
-        self.scenario_name = scenario_name
-        self.loss_share_by_owner: list[dict[str, float]] = []
+@dataclass(frozen=True)
+class Lever:
+    """A parameter the class can move, with what its slider or switch needs."""
 
-    def step(self) -> None:
-        super().step()
-        if 0 <= self.month < self.n_months:
-            self.loss_share_by_owner.append(loss_share_by_owner(self))
+    param: str
+    label: str
+    unit: str
+    kind: type
+    low: float
+    high: float
+    step: float
+
+
+def _label(name: str) -> str:
+    """``max_subsidy_usd_t`` -> ``Max subsidy``; country codes in capitals (``Tariff US``)."""
+    for suffix in UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            name = name.removesuffix(suffix)
+            break
+    words = [w.upper() if w in COUNTRY_CODES else w for w in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _step(low: float, high: float, kind: type) -> float:
+    if kind is int:
+        return 1
+    span = high - low
+    return 10.0 ** math.floor(math.log10(span / 100.0)) if span > 0 else 1.0
+
+
+def slider_step(lever: Lever, value: float) -> float:
+    """The lever's step, made finer until ``value`` lies on it: the browser's slider snaps to
+    its steps, so a scenario value off the grid (7.874 on a 0.1 grid) would change by itself."""
+    step = lever.step
+    for _ in range(6):
+        if lever.kind is int or math.isclose(
+            round((value - lever.low) / step) * step + lever.low, value, rel_tol=1e-9, abs_tol=1e-12
+        ):
+            break
+        step /= 10.0
+    return step
+
+
+def levers(role: str) -> tuple[Lever, ...]:
+    """The parameters of one registry role, in registry order, as sliders or switches."""
+    out = []
+    for name in with_role(role):
+        p = PARAMETERS[name]
+        if p.kind is not bool and (p.low is None or p.high is None):
+            continue  # an unbounded number has no slider
+        low = float(p.low) if p.low is not None else 0.0
+        high = float(p.high) if p.high is not None else 1.0
+        out.append(Lever(name, _label(name), p.unit, p.kind, low, high, _step(low, high, p.kind)))
+    return tuple(out)
+
+
+ALL_LEVERS: dict[str, Lever] = {
+    lever.param: lever for role, _ in ROLE_SECTIONS for lever in levers(role)
+}
+
+
+def scenario_values(scenario: str) -> dict[str, Any]:
+    """What every lever is set to in ``scenario`` (the sliders start there)."""
+    params = load_scenario(scenario).params
+    return {name: params[name] for name in ALL_LEVERS}
+
+
+def format_value(value: Any, unit: str) -> str:
+    """A lever's value as the page shows it: ``3 bn USD/yr``, ``0.25 share of value``, ``on``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    number = float(value)
+    if abs(number) >= 1e9:
+        text = f"{number / 1e9:,.3g} bn"
+    elif abs(number) >= 1e6:
+        text = f"{number / 1e6:,.3g} M"
+    elif abs(number) >= 1000:
+        text = f"{number:,.0f}"
+    else:
+        text = f"{number:.4g}"
+    return f"{text} {unit}" if unit and unit != "switch" else text
+
+
+# --- one student's market -------------------------------------------------------------------
+
+
+def month_index(model: LithiumModel, month: str) -> int:
+    """Index of ``YYYY-MM`` among the model's months, or ValueError naming the allowed range."""
+    first, last = f"{model.dates[0]:%Y-%m}", f"{model.dates[-1]:%Y-%m}"
+    try:
+        stamp = pd.Timestamp(f"{month.strip()}-01")
+    except (ValueError, TypeError):
+        raise ValueError(f"month: expected YYYY-MM between {first} and {last}") from None
+    matches = (model.dates == stamp).nonzero()[0]
+    if len(str(month).strip()) != 7 or not len(matches):
+        raise ValueError(f"month: expected YYYY-MM between {first} and {last}")
+    return int(matches[0])
+
+
+class Session:
+    """One browser session's market: the scenario, seed and lever values the page shows, the
+    model built from them at the last Reset, its charts and a cached counterfactual run."""
+
+    def __init__(self, scenario: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.values = scenario_values(scenario)
+        self.overlay_choice = NO_OVERLAY
+        self._overlays: dict[tuple, Overlay] = {}
+        self.new_market()
+
+    def new_market(self) -> None:
+        """Build a fresh model from the scenario, seed and lever values shown now."""
+        self.model = LithiumModel(
+            self.scenario, seed=int(self.seed), record_agents=False, **self.values
+        )
+        self.applied = (self.scenario, int(self.seed), dict(self.values))
+        self.charts = ChartSet(self.model)
+
+    def select_scenario(self, scenario: str) -> None:
+        """A new scenario: every lever takes that scenario's value, and a new market starts."""
+        self.scenario = scenario
+        self.values = scenario_values(scenario)
+        self.new_market()
 
     @property
-    def date_label(self) -> str:
-        """The month just simulated as YYYY-MM, or 'start' before the first step."""
-        return f"{self.dates[self.month]:%Y-%m}" if self.month >= 0 else "start"
+    def pending(self) -> bool:
+        """Seed or levers changed since the market was built (Reset applies them)."""
+        return (self.scenario, int(self.seed), self.values) != self.applied
 
+    @property
+    def done(self) -> bool:
+        return not self.model.running or self.model.month >= self.model.n_months - 1
 
-def loss_share_by_owner(model: LithiumModel) -> dict[str, float]:
-    """Share of this month's mine output made at a loss, for each owner kind (NaN if none)."""
-    output: dict[str, float] = defaultdict(float)
-    loss: dict[str, float] = defaultdict(float)
-    for mine in model.mines:
-        if mine.output_t > 0.0:
-            output[mine.owner_kind] += mine.output_t
-            if mine.loss_making:
-                loss[mine.owner_kind] += mine.output_t
-    return {k: loss[k] / output[k] if output[k] > 0 else math.nan for k in OWNER_KINDS}
+    def step(self, months: int = 1) -> bool:
+        """Run up to ``months`` months; False when the scenario has ended."""
+        for _ in range(months):
+            if self.done:
+                return False
+            self.model.step()
+        return True
 
+    def run_to(self, month: str) -> None:
+        """Run until ``month`` (YYYY-MM) has been simulated; an earlier month starts again."""
+        target = month_index(self.model, month)
+        if target < self.model.month:
+            self.new_market()
+        while self.model.month < target and self.step():
+            pass
 
-def model_params(scenario: str | None = None) -> dict[str, dict[str, Any]]:
-    """Sidebar inputs for Mesa's ModelCreator: scenario, seed and one slider per lever."""
-    scenario = scenario or default_scenario()
-    values = load_scenario(scenario).params
-    choices = available_scenarios()
-    if scenario not in choices:
-        choices = [scenario, *choices]
-    params: dict[str, dict[str, Any]] = {
-        "scenario_name": {
-            "type": "Select",
-            "label": "Scenario",
-            "value": scenario,
-            "values": choices,
-        },
-        "seed": {
-            "type": "SliderInt",
-            "label": "Random seed",
-            "value": DEFAULT_SEED,
-            "min": 0,
-            "max": MAX_SEED,
-            "step": 1,
-        },
-    }
-    for lever in LEVERS:
-        p = PARAMETERS[lever.param]
-        params[lever.param] = {
-            "type": "SliderFloat",
-            "label": lever.label,
-            "value": float(values[lever.param]),
-            "min": float(p.low),
-            "max": float(p.high),
-            "step": lever.step,
-        }
-    return params
+    def overlay(self) -> Overlay | None:
+        """The chosen counterfactual, run in full once with this market's seed."""
+        choice = self.overlay_choice
+        if choice == NO_OVERLAY:
+            return None
+        scenario, seed, values = self.applied
+        key = (choice, scenario, seed, tuple(sorted(values.items())))
+        if key not in self._overlays:
+            if choice == NO_SUPPORT_OVERLAY:
+                cf = LithiumModel(
+                    scenario, seed=seed, record_agents=False, **(values | NO_SUPPORT_SWITCHES)
+                )
+                label = "no integration or state support"
+            else:
+                cf = LithiumModel(choice, seed=seed, record_agents=False)
+                label = f"{cf.config.name} scenario"
+            cf.run()
 
+            def aligned(column: str) -> list[float]:
+                values_ = pd.Series(series(cf, column), index=cf.dates[: len(series(cf, column))])
+                return values_.reindex(self.model.dates).tolist()
 
-# --- charts ---------------------------------------------------------------------------------
-
-
-def _figure() -> tuple[Figure, Axes]:
-    # Fixed margins: a layout engine would double the drawing time of every step.
-    fig = Figure(figsize=FIGSIZE)
-    FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.12, right=0.97, top=0.91, bottom=0.14)
-    return fig, fig.add_subplot()
-
-
-def _finish_time_chart(ax: Axes, model: LithiumModel, title: str) -> None:
-    """Title, zero-based y axis and an x axis fixed to the whole scenario (the lines grow
-    across a stable frame instead of the axis rescaling every month)."""
-    ax.set_title(title)
-    ax.set_xlim(model.dates[0], model.dates[-1])
-    ax.grid(True, alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left")
-
-
-def _thousands(ax: Axes) -> None:
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.set_ylim(bottom=0)
-
-
-def prices_figure(model: LithiumModel) -> Figure:
-    """Chemical and concentrate prices so far."""
-    fig, ax = _figure()
-    df = model.model_frame()
-    if not df.empty:
-        ax.plot(df["date"], df["price_chemical_usd_t"], label="Chemical", lw=1.8)
-        ax.plot(df["date"], df["price_concentrate_usd_t"], label="Concentrate", lw=1.4)
-    _thousands(ax)
-    _finish_time_chart(ax, model, "Prices (USD per t LCE)")
-    return fig
-
-
-def production_figure(model: LithiumModel) -> Figure:
-    """Monthly mine output stacked by resource, with demand."""
-    fig, ax = _figure()
-    df = model.model_frame()
-    if not df.empty:
-        draw_production(ax, df)
-    _thousands(ax)
-    _finish_time_chart(ax, model, "Production by resource (t LCE per month)")
-    return fig
-
-
-def loss_share_figure(model: DashboardModel) -> Figure:
-    """Share of each owner kind's output made at a loss, month by month."""
-    fig, ax = _figure()
-    history = model.loss_share_by_owner
-    if history:
-        dates = model.dates[: len(history)]
-        for kind in OWNER_KINDS:
-            ax.plot(
-                dates,
-                [row[kind] for row in history],
-                label=kind.capitalize(),
-                color=OWNER_COLOURS[kind],
-                lw=1.6,
+            self._overlays.clear()  # keep one: memory per session stays flat
+            self._overlays[key] = Overlay(
+                label, aligned("price_chemical_usd_t"), aligned("loss_making_share_lepidolite")
             )
-    ax.set_ylim(-0.02, 1.02)
-    _finish_time_chart(ax, model, "Share of output made at a loss, by owner")
-    return fig
+        return self._overlays[key]
+
+    def status(self) -> str:
+        model = self.model
+        when = f"{model.dates[model.month]:%Y-%m}" if model.month >= 0 else "start"
+        return f"{model.config.name}, seed {model.seed}: {when}"
+
+    def headline(self) -> list[str]:
+        """This month's numbers in words (empty before the first month)."""
+        if self.model.month < 0:
+            return []
+        price = series(self.model, "price_chemical_usd_t")[-1]
+        share = series(self.model, "loss_making_share_lepidolite")[-1]
+        loss = f"{share:.0%}" if not math.isnan(share) else "none produced"
+        return [f"Chemical price {price:,.0f} USD/t", f"Lepidolite output at a loss: {loss}"]
 
 
-def cost_curve_figure(model: LithiumModel) -> Figure:
-    """This month's supply curve: producing mines by cash cost, against the chemical price.
-
-    Bars are coloured by owner kind; hatched bars lose money at this month's price.
-    """
-    fig, ax = _figure()
-    mines = sorted(
-        (m for m in model.mines if m.output_t > 0.0), key=lambda m: m.cost_chem_equiv_usd_t()
-    )
-    left = 0.0
-    for mine in mines:
-        ax.bar(
-            left,
-            mine.cost_chem_equiv_usd_t(),
-            width=mine.output_t,
-            align="edge",
-            color=OWNER_COLOURS[mine.owner_kind],
-            edgecolor="black",
-            linewidth=0.5,
-            hatch="///" if mine.loss_making else None,
-        )
-        left += mine.output_t
-    handles: list[Any] = [Patch(color=OWNER_COLOURS[k], label=k.capitalize()) for k in OWNER_KINDS]
-    handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="At a loss"))
-    if model.month >= 0:
-        price = model.last_price["chemical"]
-        handles.append(ax.axhline(price, color="black", ls="--", lw=1.4, label="Chemical price"))
-    else:
-        ax.text(0.5, 0.5, "Press Step to run the first month", transform=ax.transAxes, ha="center")
-    label = f"{model.dates[model.month]:%Y-%m}" if model.month >= 0 else "before the start"
-    ax.set_title(f"Cost curve, {label} (USD per t LCE)")
-    ax.set_xlabel("Cumulative mine output this month (t LCE)")
-    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    _thousands(ax)
-    ax.set_xlim(left=0)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(handles=handles, loc="upper left", fontsize="small")
-    return fig
+def overlay_choices() -> list[str]:
+    return [NO_OVERLAY, NO_SUPPORT_OVERLAY, *available_scenarios()]
 
 
-@solara.component
-def Chart(
-    model: DashboardModel, build: Callable[[DashboardModel], Figure], month: int
-) -> solara.Element:
-    """A figure redrawn only when the month (or the model, after Reset) changes.
-
-    ``month`` is passed as a prop because the model object stays the same between steps, and
-    a component whose props are unchanged is not rendered again.
-    """
-    figure = solara.use_memo(lambda: build(model), [model, month, build])
-    return solara.FigureMatplotlib(figure, dependencies=[model, month, build], format="png")
-
-
-@solara.component
-def Summary(model: DashboardModel, month: int) -> solara.Element:
-    """The month, the headline numbers and this market's lever values (``month``: see Chart)."""
-    df = model.model_frame()
-    lines = [f"### {model.config.name}, seed {model.seed}: {model.date_label}"]
-    if not df.empty:
-        last = df.iloc[-1]
-        share = last["loss_making_share"]
-        loss = f"{share:.0%}" if not math.isnan(share) else "no output"
-        lines += [
-            f"- Chemical price: **{last['price_chemical_usd_t']:,.0f} USD/t**",
-            f"- Concentrate price: **{last['price_concentrate_usd_t']:,.0f} USD/t**",
-            f"- Mine output made at a loss: **{loss}**",
-        ]
-    lines += [
-        "",
-        "Press **Step** to run one month, **▶** to play. Move a lever or the seed, then press "
-        "**Reset** to start a new market with it. Levers in this market:",
-        "",
-    ]
-    for lever in LEVERS:
-        param = PARAMETERS[lever.param]
-        lines.append(f"- {lever.label}: {model.p[lever.param]:g} ({param.unit})")
-    return solara.Column(children=[_text_line(line) for line in lines if line], gap="2px")
-
-
-def _text_line(line: str) -> solara.Element:
-    """One line of the summary as plain text (``**bold**`` and ``### title`` only), so the page
-    never loads ``solara.Markdown``'s KaTeX and Mermaid."""
-    if line.startswith("### "):
-        return solara.Text(line[4:], style={"font-size": "1.15em", "font-weight": "bold"})
-    parts = line.removeprefix("- ").split("**")
-    bullet = "• " if line.startswith("- ") else ""
-    spans = [
-        solara.Text(
-            bullet + part if i == 0 else part, style={"font-weight": "bold"} if i % 2 else {}
-        )
-        for i, part in enumerate(parts)
-        if part or i == 0
-    ]
-    return solara.Row(children=spans, gap="0px", style={"flex-wrap": "wrap"})
-
-
-def _view(build: Callable[[DashboardModel], Figure]) -> Callable[[DashboardModel], Any]:
-    """A plain function for SolaraViz: it calls plain functions again after every step
-    (components it renders once), and the function hands the new month to the component."""
-
-    def view(model: DashboardModel) -> solara.Element:
-        return Chart(model, build, model.month)
-
-    view.__name__ = build.__name__
-    return view
-
-
-def summary_view(model: DashboardModel) -> solara.Element:
-    return Summary(model, model.month)
-
-
-COMPONENTS: list[tuple[Callable[[DashboardModel], Any], int]] = [
-    (summary_view, 0),
-    (_view(prices_figure), 0),
-    (_view(production_figure), 0),
-    (_view(loss_share_figure), 0),
-    (_view(cost_curve_figure), 0),
-]
+# --- the page -------------------------------------------------------------------------------
 
 
 @solara.component
 def Page() -> None:
-    """One dashboard per browser session, each with its own model, behind the access code."""
+    """One dashboard per browser session, each with its own market, behind the access code."""
+    solara.Title(TITLE)
     code = os.environ.get(CODE_ENV, "").strip()
     entered, set_entered = solara.use_state("")
     full = solara.use_memo(lambda: live_sessions() > max_sessions(), [])
@@ -399,7 +323,7 @@ def Page() -> None:
         return
     if code and entered != code:
         with solara.Column(style={"margin": "2em", "max-width": "28em"}):
-            solara.Text("Lithium market dashboard", style={"font-size": "1.4em"})
+            solara.Text(TITLE, style={"font-size": "1.4em"})
             solara.InputText("Access code (on the board)", value="", on_value=set_entered)
             if entered:
                 solara.Text("Wrong code, try again.", style={"color": "#b00020"})
@@ -408,18 +332,218 @@ def Page() -> None:
 
 
 @solara.component
+def Layout(children: list) -> solara.Element:
+    """No app bar: the whole 1280 x 720 screen is the dashboard (Solara uses this layout)."""
+    return solara.Column(children=children, style={"padding": "0", "margin": "0"})
+
+
+@solara.component
 def Dashboard() -> None:
-    """The SolaraViz page with this session's own model."""
-    scenario = default_scenario()
-    params = solara.use_memo(lambda: model_params(scenario), [scenario])
-    model = solara.use_memo(lambda: DashboardModel(scenario, DEFAULT_SEED), [scenario])
-    SolaraViz(
-        model,
-        components=COMPONENTS,
-        model_params=params,
-        name="Lithium market: why mines dig at a loss",
-        play_interval=150,
+    """This session's market: controls and levers on the left, four charts on the right."""
+    session = solara.use_memo(lambda: Session(default_scenario()), [])
+    version, set_version = solara.use_state(0)
+    playing = solara.use_reactive(False)
+    message, set_message = solara.use_state("")
+
+    # One function for the whole session, so components that get it as a prop are not
+    # re-rendered just because the page was.
+    changed = solara.use_memo(lambda: lambda: set_version(lambda v: v + 1), [])
+
+    def play_loop(cancel: threading.Event) -> None:
+        while playing.value and not cancel.is_set():
+            if not session.step():
+                playing.set(False)
+                break
+            changed()
+            cancel.wait(PLAY_INTERVAL_S)
+
+    solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
+
+    def act(action) -> None:
+        playing.set(False)
+        try:
+            action()
+            set_message("")
+        except ValueError as exc:
+            set_message(str(exc))
+        changed()
+
+    with solara.Row(gap="0px", style={"height": "100vh", "overflow": "hidden"}):
+        with solara.Column(
+            gap="4px",
+            style={
+                "width": "300px",
+                "min-width": "300px",
+                "height": "100vh",
+                "overflow-y": "auto",
+                "padding": "6px 10px",
+                "border-right": "1px solid #ddd",
+            },
+        ):
+            Controls(session, version, playing, act, message)
+            LeverPanel(session, tuple(session.values.values()), changed)
+        with solara.Column(gap="2px", style={"flex": "1", "padding": "4px", "min-width": "0"}):
+            StatusLine(session, version)
+            Charts(session, session.model.month, id(session.model), session.overlay_choice)
+
+
+@solara.component
+def Controls(session: Session, version: int, playing, act, message: str) -> None:
+    """Scenario, seed, Step / Play / Reset, run to a month, and the counterfactual overlay."""
+    run_to_text, set_run_to_text = solara.use_state("")
+    solara.Text(TITLE, style={"font-weight": "bold", "font-size": "1.05em"})
+    choices = available_scenarios()
+    if session.scenario not in choices:
+        choices = [session.scenario, *choices]
+    solara.Select(
+        "Scenario",
+        values=choices,
+        value=session.scenario,
+        on_value=lambda name: act(lambda: session.select_scenario(name)),
+        dense=True,
     )
+
+    def set_seed(value: int) -> None:
+        if int(value) != session.seed:
+            session.seed = int(value)
+            act(lambda: None)
+
+    solara.SliderInt(
+        f"Seed {session.seed}", value=session.seed, min=0, max=MAX_SEED, on_value=set_seed
+    )
+    with solara.Row(gap="4px"):
+        solara.Button(
+            "Step",
+            color="primary",
+            on_click=lambda: act(session.step),
+            disabled=playing.value or session.done,
+            dense=True,
+        )
+        solara.Button(
+            "Pause" if playing.value else "Play",
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=session.done and not playing.value,
+            dense=True,
+        )
+        solara.Button(
+            "Reset",
+            color="warning" if session.pending else "primary",
+            on_click=lambda: act(session.new_market),
+            dense=True,
+        )
+    if session.pending:
+        solara.Text(
+            "Changed: press Reset to start a market with these values.",
+            style={"color": "#b26a00", "font-size": "0.85em"},
+        )
+    with solara.Row(gap="4px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text("Run to", style={"font-size": "0.9em"})
+        for label, month in RUN_TO:
+            solara.Button(
+                label,
+                on_click=lambda m=month: act(lambda: session.run_to(m)),
+                dense=True,
+                outlined=True,
+            )
+    with solara.Row(gap="4px", style={"align-items": "center"}):
+        solara.InputText(
+            "Any month (YYYY-MM)",
+            value=run_to_text,
+            on_value=set_run_to_text,
+            continuous_update=True,
+        )
+        solara.Button(
+            "Go",
+            on_click=lambda: act(lambda: session.run_to(run_to_text)),
+            dense=True,
+            outlined=True,
+        )
+    if message:
+        solara.Text(message, style={"color": "#b00020", "font-size": "0.85em"})
+
+    def set_overlay(choice: str) -> None:
+        session.overlay_choice = choice
+        act(lambda: None)
+
+    solara.Select(
+        "Compare with (dashed)",
+        values=overlay_choices(),
+        value=session.overlay_choice,
+        on_value=set_overlay,
+        dense=True,
+    )
+
+
+@solara.component
+def LeverPanel(session: Session, shown: tuple, changed) -> None:
+    """Sliders and switches for every lever, each with its value and unit. ``shown`` (the
+    values) changes with a slider or a new scenario, so every lever shows its current value."""
+    open_role, set_open_role = solara.use_state("lever")
+    for role, heading in ROLE_SECTIONS:
+        is_open = role == open_role
+        solara.Button(
+            ("▾ " if is_open else "▸ ") + heading,
+            text=True,
+            dense=True,
+            on_click=lambda r=role: set_open_role(r if r != open_role else ""),
+            style={"justify-content": "start", "text-transform": "none", "padding": "0"},
+        )
+        if is_open:
+            for lever in levers(role):
+                LeverControl(session, lever, session.values[lever.param], changed)
+
+
+@solara.component
+def LeverControl(session: Session, lever: Lever, value: Any, changed) -> None:
+    def set_value(new: Any) -> None:
+        new = lever.kind(new)
+        current = session.values[lever.param]
+        if lever.kind is float:
+            # The browser's slider reports its value in steps (0.45 comes back as
+            # 0.45000000000000007, also on first display): not a change.
+            new = float(f"{new:.10g}")
+            if math.isclose(new, current, rel_tol=1e-9, abs_tol=1e-12):
+                return
+        if new != current:
+            session.values[lever.param] = new
+            changed()
+
+    text = f"{lever.label}: {format_value(value, lever.unit)}"
+    if lever.kind is bool:
+        solara.Switch(label=text, value=bool(value), on_value=set_value, style={"margin": "0"})
+        return
+    solara.Text(text, style={"font-size": "0.85em"})
+    slider = solara.SliderInt if lever.kind is int else solara.SliderFloat
+    slider(
+        "",
+        value=value,
+        min=lever.low,
+        max=lever.high,
+        step=slider_step(lever, value),
+        on_value=set_value,
+        thumb_label=False,
+    )
+
+
+@solara.component
+def StatusLine(session: Session, version: int) -> None:
+    parts = [session.status(), *session.headline()]
+    solara.Text("   ·   ".join(parts), style={"font-size": "1.0em", "font-weight": "bold"})
+
+
+@solara.component
+def Charts(session: Session, month: int, model_id: int, overlay_choice: str) -> None:
+    """The four charts, 2 x 2, so all fit a 1280 x 720 screen. Re-rendered only when the month,
+    the market or the overlay changes; each chart is re-encoded only if what it shows changed."""
+    overlay = session.overlay()
+    images = {chart: session.charts.png(chart, overlay) for chart in CHARTS}
+    with solara.Column(gap="2px"):
+        for row in (CHARTS[:2], CHARTS[2:]):
+            with solara.Row(gap="2px"):
+                for chart in row:
+                    with solara.Column(style={"width": "50%"}, classes=[f"chart-{chart}"]):
+                        solara.Image(images[chart], format="png", width="100%")
 
 
 install_offline_guard()

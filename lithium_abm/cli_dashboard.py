@@ -1,4 +1,4 @@
-"""``lithium-abm dashboard``: serve the classroom dashboard (Mesa SolaraViz) with Solara.
+"""``lithium-abm dashboard``: serve the classroom dashboard (a Solara page on a Mesa model).
 
 The app lives in ``lithium_abm.experiments.dashboard``; this command checks the scenario, host
 and port first (so a typo gets one line, not a server traceback), then runs ``solara run`` in a

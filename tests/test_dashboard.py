@@ -6,13 +6,14 @@ Playwright cannot download its own browser here; ``LITHIUM_ABM_CHROMIUM`` overri
 Every request the page makes is recorded and anything not bound for 127.0.0.1 is aborted, so
 the test also proves the dashboard works without internet.
 
-Set ``LITHIUM_ABM_SCREENSHOT=docs/img/dashboard.png`` to also save the README screenshot (it
-plays the market into the bust first, which takes about a minute).
+Set ``LITHIUM_ABM_SCREENSHOT=docs/img/dashboard.png`` to also save the README screenshot
+(1280 x 720, the classroom market run to the 2024 bust).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from urllib.parse import urlparse
 import pytest
 
 from lithium_abm.cli_dashboard import server_command
+from lithium_abm.experiments.dashboard import levers
 
 CHROMIUM_ENV = "LITHIUM_ABM_CHROMIUM"
 SCREENSHOT_ENV = "LITHIUM_ABM_SCREENSHOT"
@@ -42,8 +44,10 @@ KNOWN_CHROMIUM = (
 CHROMIUM_NAMES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 SERVER_START_TIMEOUT_S = 90.0
 UI_TIMEOUT_MS = 60_000
-CHARTS = 4  # prices, production, loss-making share, cost curve
+CHARTS = 4
+CHART_NAMES = ("price", "cost_curve", "loss_share", "production")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LEVER_ORDER = [lever.param for lever in levers("lever") if lever.kind is not bool]  # sliders
 
 
 def find_chromium() -> str | None:
@@ -198,48 +202,53 @@ def _open(browser, url: str, external: list[str]):
     page = context.new_page()
     page.on("websocket", lambda ws: None if _is_local(ws.url) else external.append(ws.url))
     page.goto(url)
-    page.get_by_text("Time: 0.0").wait_for(timeout=UI_TIMEOUT_MS)
+    page.get_by_text("seed 1: start").wait_for(timeout=UI_TIMEOUT_MS)
     page.locator("img").nth(CHARTS - 1).wait_for(timeout=UI_TIMEOUT_MS)
     return context, page
 
 
-def _charts(page) -> list[bytes]:
-    """The pixels of each chart as shown (image URLs are fresh blobs after every update).
-
-    A chart replaced while it is being captured detaches its element; capture again then.
-    """
-    from playwright.sync_api import Error as PlaywrightError
-
-    for attempt in range(10):
-        images = page.locator("img")
-        try:
-            return [images.nth(i).screenshot(animations="disabled") for i in range(images.count())]
-        except PlaywrightError:
-            if attempt == 9:
-                raise
-            page.wait_for_timeout(300)
-    raise AssertionError("unreachable")
+def _charts(page) -> dict[str, str]:
+    """Each chart's image source (a fresh blob URL whenever the server sends a new picture)."""
+    return page.evaluate(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll("[class*=chart-]"))
+            .map(el => [Array.from(el.classList).find(c => c.startsWith("chart-")),
+                        el.querySelector("img") ? el.querySelector("img").src : ""]))"""
+    )
 
 
-def _wait_for_new_charts(page, before: list[bytes]) -> list[bytes]:
-    """Charts arrive a moment after the step counter; poll until all differ or time runs out."""
+def _wait_for_charts(page, before: dict[str, str], changed: set[str]) -> dict[str, str]:
+    """Poll until the ``changed`` charts have new pictures (the others are then compared)."""
     deadline = time.perf_counter() + UI_TIMEOUT_MS / 1000
     while True:
         after = _charts(page)
-        changed = len(after) == len(before) and all(map(bytes.__ne__, after, before))
-        if changed or time.perf_counter() > deadline:
-            return after
-        page.wait_for_timeout(300)
+        if all(after[c] != before[c] for c in changed) or time.perf_counter() > deadline:
+            page.wait_for_timeout(500)  # a chart that should not change has time to (wrongly)
+            return _charts(page)
+        page.wait_for_timeout(100)
 
 
-def _step(page, times: int, start: int) -> None:
-    for n in range(start + 1, start + times + 1):
-        page.get_by_role("button", name="Step").click()
-        page.get_by_text(f"Time: {n}.0").wait_for(timeout=UI_TIMEOUT_MS)
+def _status(page, text: str) -> None:
+    page.get_by_text(re.compile(re.escape(text))).first.wait_for(timeout=UI_TIMEOUT_MS)
 
 
-def test_dashboard_steps_resets_and_keeps_sessions_apart(chromium: str, dashboard_url: str) -> None:
-    """Step, watch every chart change, open a second session, reset it to another scenario."""
+def _step(page, times: int) -> None:
+    for _ in range(times):
+        button = page.get_by_role("button", name="Step", exact=True)
+        before = page.locator("img").first.get_attribute("src")
+        button.click()
+        page.wait_for_function(
+            "src => document.querySelector('img').src !== src", arg=before, timeout=UI_TIMEOUT_MS
+        )
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Vuetify menu whose label is ``label``."""
+    page.locator(".v-select").filter(has_text=label).locator(".v-select__slot").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_dashboard_steps_and_keeps_sessions_apart(chromium: str, dashboard_url: str) -> None:
+    """Step, watch every chart change, open a second session, step it: the first stays put."""
     from playwright.sync_api import sync_playwright
 
     external: list[str] = []
@@ -248,31 +257,16 @@ def test_dashboard_steps_resets_and_keeps_sessions_apart(chromium: str, dashboar
         try:
             first_ctx, first = _open(browser, dashboard_url, external)
             before = _charts(first)
-            assert len(before) == CHARTS
-            first.get_by_text("classroom, seed 1: start").wait_for(timeout=UI_TIMEOUT_MS)
+            assert set(before) == {f"chart-{c}" for c in CHART_NAMES}
+            _step(first, 3)
+            _status(first, "classroom, seed 1: 2015-03")
+            after = _wait_for_charts(first, before, set(before))
+            assert all(after[c] != before[c] for c in before), "every chart changed"
 
-            _step(first, 3, start=0)
-            first.get_by_text("classroom, seed 1: 2015-03").wait_for(timeout=UI_TIMEOUT_MS)
-            after = _wait_for_new_charts(first, before)
-            assert all(a != b for a, b in zip(after, before, strict=True)), "every chart changed"
-
-            # A second session starts its own market at time zero, and stepping it leaves the
-            # first one alone.
             second_ctx, second = _open(browser, dashboard_url, external)
-            second.get_by_text("classroom, seed 1: start").wait_for(timeout=UI_TIMEOUT_MS)
-            _step(second, 1, start=0)
-            assert first.get_by_text("Time: 3.0").is_visible()
-            assert first.get_by_text(re.compile(r"seed 1: 2015-03")).is_visible()
-
-            # Reset in the second session with another scenario: a new market from time zero.
-            second.get_by_text("classroom", exact=True).click()
-            second.get_by_role("option", name="baseline").click()
-            second.get_by_role("button", name="Reset").click()
-            second.get_by_text("baseline, seed 1: start").wait_for(timeout=UI_TIMEOUT_MS)
-            second.get_by_text("Time: 0.0").wait_for(timeout=UI_TIMEOUT_MS)
-            _step(second, 1, start=0)
-            second.get_by_text("baseline, seed 1: 2015-01").wait_for(timeout=UI_TIMEOUT_MS)
-
+            _step(second, 1)
+            _status(second, "classroom, seed 1: 2015-01")
+            assert first.get_by_text(re.compile("seed 1: 2015-03")).is_visible()
             if os.environ.get(SCREENSHOT_ENV):
                 _screenshot(first, Path(os.environ[SCREENSHOT_ENV]))
             second_ctx.close()
@@ -282,13 +276,88 @@ def test_dashboard_steps_resets_and_keeps_sessions_apart(chromium: str, dashboar
     assert external == [], f"the page tried to reach outside hosts: {external[:5]}"
 
 
+def test_a_lecturer_screen(chromium: str, dashboard_url: str) -> None:
+    """What a lecturer in front of a class meets, in the order they meet it: the tab title, a
+    1280 x 720 screen with all four charts and the cost curve in the first row, no framework
+    internals, sliders with values and units, a scenario menu that re-syncs every lever, run-to
+    buttons and any month, and a counterfactual overlay that redraws only its two charts."""
+    from playwright.sync_api import sync_playwright
+
+    from lithium_abm.experiments.dashboard import TITLE
+
+    external: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context, page = _open(browser, dashboard_url, external)
+            assert page.title() == TITLE
+
+            # Fits 1280 x 720: every chart entirely on screen, price and cost curve on top.
+            boxes = {c: page.locator(f".chart-{c} img").bounding_box() for c in CHART_NAMES}
+            for chart, box in boxes.items():
+                assert box is not None and box["width"] > 300, chart
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (chart, box)
+                assert box["y"] >= 0 and box["y"] + box["height"] <= 720, (chart, box)
+            assert boxes["price"]["y"] == boxes["cost_curve"]["y"] < boxes["loss_share"]["y"]
+
+            body = page.inner_text("body")
+            for internal in ("Play Interval", "Render Interval", "Use Threads", "Page 0"):
+                assert internal.lower() not in body.lower(), internal
+
+            # Sliders show their values with units; moving one says Reset applies it.
+            page.get_by_text("Max subsidy: 3,000 USD/t LCE").wait_for(timeout=UI_TIMEOUT_MS)
+            assert "press Reset" not in body
+            slider = page.locator(".v-slider").nth(
+                1 + LEVER_ORDER.index("max_subsidy_usd_t")
+            )  # after the seed
+            slider.locator("[role=slider]").focus()
+            page.keyboard.press("ArrowRight")
+            page.get_by_text("Max subsidy: 3,100 USD/t LCE").wait_for(timeout=UI_TIMEOUT_MS)
+            page.get_by_text(re.compile("press Reset")).wait_for(timeout=UI_TIMEOUT_MS)
+
+            # The scenario menu re-syncs every lever (trade_war: US tariff 0.5, not 0.25) and
+            # starts that scenario's market.
+            page.get_by_text("Tariff US: 0.25 share of value").wait_for(timeout=UI_TIMEOUT_MS)
+            _choose(page, "Scenario", "trade_war")
+            _status(page, "trade_war, seed 1: start")
+            page.get_by_text("Tariff US: 0.5 share of value").wait_for(timeout=UI_TIMEOUT_MS)
+            page.get_by_text("Max subsidy: 3,000 USD/t LCE").wait_for(timeout=UI_TIMEOUT_MS)
+            assert not page.get_by_text(re.compile("press Reset")).is_visible()
+            _choose(page, "Scenario", "classroom")
+            _status(page, "classroom, seed 1: start")
+
+            # Run to the bust, to any month (also back in time), and a wrong month is one line.
+            page.get_by_role("button", name="2024 bust").click()
+            _status(page, "classroom, seed 1: 2024-06")
+            page.get_by_label("Any month (YYYY-MM)").fill("2016-05")
+            page.get_by_role("button", name="Go").click()
+            _status(page, "classroom, seed 1: 2016-05")
+            page.get_by_label("Any month (YYYY-MM)").fill("2031-01")
+            page.get_by_role("button", name="Go").click()
+            page.get_by_text("month: expected YYYY-MM between 2015-01 and 2027-12").wait_for(
+                timeout=UI_TIMEOUT_MS
+            )
+            page.get_by_role("button", name="2022 peak").click()
+            _status(page, "classroom, seed 1: 2022-11")
+
+            # The counterfactual overlay: only the price and loss-share charts are redrawn.
+            before = _charts(page)
+            _choose(page, "Compare with", "without integration and state support")
+            after = _wait_for_charts(page, before, {"chart-price", "chart-loss_share"})
+            assert after["chart-price"] != before["chart-price"]
+            assert after["chart-loss_share"] != before["chart-loss_share"]
+            assert after["chart-cost_curve"] == before["chart-cost_curve"]
+            assert after["chart-production"] == before["chart-production"]
+            context.close()
+        finally:
+            browser.close()
+    assert external == [], f"the page tried to reach outside hosts: {external[:5]}"
+
+
 def _screenshot(page, path: Path) -> None:
-    """Play the market into the 2024 bust and save the README screenshot."""
-    page.get_by_role("button", name="▶").click()
-    page.get_by_text(re.compile(r"seed 1: 2024-0[6-9]")).wait_for(timeout=600_000)
-    page.get_by_role("button", name="❚❚").click()
-    page.set_viewport_size({"width": 1400, "height": 1250})
-    page.get_by_text("Page 0").scroll_into_view_if_needed()
+    """Run the market into the 2024 bust and save the README screenshot at 1280 x 720."""
+    page.get_by_role("button", name="2024 bust").click()
+    _status(page, "seed 1: 2024-06")
     page.wait_for_timeout(1500)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
@@ -307,7 +376,7 @@ def test_server_never_fetches_from_the_internet(
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             context, page = _open(browser, dashboard_url, [])
-            _step(page, 2, start=0)
+            _step(page, 2)
             context.close()
         finally:
             browser.close()
@@ -343,30 +412,153 @@ def test_server_command_is_offline_and_local() -> None:
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
 
 
-def test_levers_follow_the_parameter_registry() -> None:
-    """Sliders span each parameter's documented range and start at the scenario's value."""
-    from lithium_abm.experiments.dashboard import LEVERS, model_params
+def test_levers_come_from_the_registry_roles() -> None:
+    """Every lever, mechanism and uncertainty of the registry is on the page, with the
+    registry's range and the scenario's value; nothing else is."""
+    from lithium_abm.experiments.dashboard import ALL_LEVERS, scenario_values
     from lithium_abm.experiments.scenario import load_scenario
-    from lithium_abm.model.parameters import PARAMETERS
+    from lithium_abm.model.parameters import PARAMETERS, with_role
 
-    params = model_params("classroom")
-    values = load_scenario("classroom").params
-    for lever in LEVERS:
-        slider, param = params[lever.param], PARAMETERS[lever.param]
-        assert (slider["min"], slider["max"]) == (param.low, param.high)
-        assert slider["value"] == values[lever.param]
-    assert params["scenario_name"]["value"] == "classroom"
+    wanted = {*with_role("lever"), *with_role("mechanism"), *with_role("uncertainty")}
+    assert set(ALL_LEVERS) == wanted
+    values = scenario_values("trade_war")
+    params = load_scenario("trade_war").params
+    for name, lever in ALL_LEVERS.items():
+        p = PARAMETERS[name]
+        assert lever.kind is p.kind and lever.unit == p.unit
+        if p.kind is not bool:
+            assert (lever.low, lever.high) == (p.low, p.high)
+        assert values[name] == params[name]
+    assert values["tariff_us"] == 0.5
+    assert ALL_LEVERS["tariff_us"].label == "Tariff US"
+    assert ALL_LEVERS["max_subsidy_usd_t"].label == "Max subsidy"
 
 
-def test_dashboard_model_takes_levers_and_tracks_owner_losses() -> None:
-    from lithium_abm.experiments.dashboard import DashboardModel
+def test_session_is_a_plain_model_with_its_levers() -> None:
+    """No subclass: the session runs a LithiumModel and reads its DataCollector."""
+    from lithium_abm.experiments.dashboard import Session
+    from lithium_abm.model.lithium_model import LithiumModel
 
-    model = DashboardModel("classroom", seed=2, demand_scale=1.5, scenario=object())
-    assert model.p["demand_scale"] == 1.5 and model.time == 0.0
-    for _ in range(3):
-        model.step()
-    assert model.time == 3.0 and model.date_label == "2015-03"
-    assert len(model.loss_share_by_owner) == 3
-    assert set(model.loss_share_by_owner[0]) == {"independent", "integrated", "state"}
-    with pytest.raises(TypeError, match="unknown lever"):
-        DashboardModel("classroom", hurdle_rate=0.1)
+    session = Session("classroom", seed=2)
+    assert type(session.model) is LithiumModel
+    session.values["demand_scale"] = 1.5
+    assert session.pending
+    session.new_market()
+    assert session.model.p["demand_scale"] == 1.5 and not session.pending
+    session.step(3)
+    assert session.status() == "classroom, seed 2: 2015-03"
+    collected = session.model.datacollector.get_model_vars_dataframe()
+    assert len(collected) == 3
+    assert list(collected["price_chemical_usd_t"]) == list(
+        session.model.model_frame()["price_chemical_usd_t"]
+    )
+
+
+def test_scenario_change_resyncs_every_lever() -> None:
+    from lithium_abm.experiments.dashboard import Session
+
+    session = Session("classroom")
+    session.values["tariff_us"] = 1.0
+    session.select_scenario("environmental_crackdown")
+    assert session.values["env_enforcement_cn"] == 3.0
+    assert session.model.p["env_enforcement_cn"] == 3.0
+    assert session.values["tariff_us"] == 0.25 and not session.pending
+
+
+def test_run_to_a_month_and_back() -> None:
+    from lithium_abm.experiments.dashboard import Session
+
+    session = Session("classroom")
+    session.run_to("2024-06")
+    assert session.status() == "classroom, seed 1: 2024-06" and session.model.month == 113
+    session.run_to("2016-05")
+    assert session.model.month == 16
+    for bad in ("2031-01", "2014-12", "May 2016", "2016-5"):
+        with pytest.raises(ValueError, match="between 2015-01 and 2027-12"):
+            session.run_to(bad)
+    session.run_to("2027-12")
+    assert session.done and not session.step()
+
+
+def test_overlay_is_the_same_seed_without_support() -> None:
+    """The counterfactual equals a run of the same scenario and seed with integration and state
+    support switched off, aligned on the calendar (baseline runs to 2035)."""
+    from lithium_abm.experiments.dashboard import NO_SUPPORT_OVERLAY, Session
+    from lithium_abm.model.lithium_model import LithiumModel
+
+    session = Session("classroom", seed=3)
+    session.overlay_choice = NO_SUPPORT_OVERLAY
+    overlay = session.overlay()
+    expected = LithiumModel(
+        "classroom", seed=3, integration_enabled=False, state_support_enabled=False
+    ).run()
+    assert list(overlay.price_chemical_usd_t) == list(
+        expected.model_frame()["price_chemical_usd_t"]
+    )
+    assert overlay.price_chemical_usd_t != list(
+        LithiumModel("classroom", seed=3).run().model_frame()["price_chemical_usd_t"]
+    )
+    session.overlay_choice = "baseline"
+    other = session.overlay()
+    assert len(other.price_chemical_usd_t) == session.model.n_months  # 2015-2027 of 2015-2035
+
+
+def test_charts_redraw_only_what_changed() -> None:
+    """A step redraws four charts; a lever moved or the same step asked again, none; an
+    overlay, only the price and loss-share charts."""
+    from lithium_abm.experiments.dashboard import NO_SUPPORT_OVERLAY, Session
+    from lithium_abm.experiments.dashboard_charts import CHARTS
+
+    session = Session("classroom")
+    charts = session.charts
+
+    def draw() -> None:
+        overlay = session.overlay()
+        for chart in CHARTS:
+            assert charts.png(chart, overlay).startswith(b"\x89PNG")
+
+    draw()
+    assert charts.draws == 4
+    session.step()
+    draw()
+    assert charts.draws == 8
+    session.values["tariff_us"] = 1.0
+    draw()
+    assert charts.draws == 8
+    session.overlay_choice = NO_SUPPORT_OVERLAY
+    draw()
+    assert charts.draws == 10
+
+
+def test_empty_charts_have_sane_axes() -> None:
+    """Before the first month: round tick labels that differ (not '1 1 1 0 0 0') and a hint."""
+    from lithium_abm.experiments.dashboard import Session
+
+    session = Session("classroom")
+    charts = session.charts
+    for name in ("price", "production", "cost_curve"):
+        chart = getattr(charts, name)
+        charts.png(name)
+        chart.fig.canvas.draw()
+        labels = [t.get_text() for t in chart.ax.get_yticklabels() if t.get_text()]
+        assert len(labels) >= 4 and len(set(labels)) == len(labels), (name, labels)
+        assert labels[0] == "0" and labels[-1].endswith("k"), (name, labels)
+        assert chart.hint.get_visible()
+    session.step()
+    charts.png("price")
+    assert not charts.price.hint.get_visible()
+
+
+def test_nice_ceiling() -> None:
+    from lithium_abm.experiments.dashboard_charts import nice_ceiling
+
+    assert [nice_ceiling(v) for v in (0.9, 1.0, 1.2, 2.5, 7.1, 70_199.0, 84_000.0)] == [
+        1.0,
+        1.0,
+        1.5,
+        3.0,
+        8.0,
+        80_000.0,
+        100_000.0,
+    ]
+    assert nice_ceiling(0.0) == 1.0 and nice_ceiling(math.nan) == 1.0
