@@ -344,24 +344,28 @@ class Mine(Firm):
         """The owner's price (own, group or state view) after royalty."""
         return self.decision_price_usd_t(price) - price * self.world.royalty_rate(self.region)
 
+    def best_run(self, price: float) -> tuple[float, float]:
+        """(utilisation, monthly cash margin) of running the tranches the owner's net price
+        covers: the share of capacity, and the margin the owner weighs at that share."""
+        net_price = self.net_decision_price_usd_t(price)
+        average_variable = self.average_variable_usd_t()
+        compliance = self.compliance_usd_t()
+        spread = self.p.cost_spread
+        utilisation = target_utilisation(
+            net_price, average_variable, compliance, spread, self.min_utilisation
+        )
+        variable = average_variable_cost_usd_t(utilisation, average_variable, spread)
+        per_t = net_price - variable - compliance
+        margin = per_t * utilisation * self.monthly_capacity_t - self.fixed_cost_usd_month
+        return utilisation, margin
+
     def target_utilisation(self, price: float) -> float:
         """Share of capacity whose marginal cash cost the owner's net price covers."""
-        return target_utilisation(
-            self.net_decision_price_usd_t(price),
-            self.average_variable_usd_t(),
-            self.compliance_usd_t(),
-            self.p.cost_spread,
-            self.min_utilisation,
-        )
+        return self.best_run(price)[0]
 
     def monthly_margin_usd(self, price: float) -> float:
         """The month's cash margin as the owner weighs it, running at its best utilisation."""
-        utilisation = self.target_utilisation(price)
-        variable = average_variable_cost_usd_t(
-            utilisation, self.average_variable_usd_t(), self.p.cost_spread
-        )
-        per_t = self.net_decision_price_usd_t(price) - variable - self.compliance_usd_t()
-        return per_t * utilisation * self.monthly_capacity_t - self.fixed_cost_usd_month
+        return self.best_run(price)[1]
 
     def _decide(self, price: float) -> None:
         """Utilisation for next month, then hysteresis: accumulate losses or expected surpluses,
@@ -372,11 +376,11 @@ class Mine(Firm):
         closes after the longest care spell).
         """
         p = self.p
-        monthly_margin = self.monthly_margin_usd(price)
+        target, monthly_margin = self.best_run(price)
         policy = self.world.params.policy
         if self.state in PRODUCING:
             self.utilisation = next_utilisation(
-                self.utilisation, self.target_utilisation(price), p.utilisation_adjust_share
+                self.utilisation, target, p.utilisation_adjust_share
             )
             thin = monthly_margin < 0.1 * self.cost_usd_t * self.monthly_capacity_t
             self.night_shift = thin and self.energy_share > 0.0
