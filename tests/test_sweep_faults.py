@@ -89,12 +89,29 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _start_killable_sweep(tmp_path: Path, backend: list[str], env: dict | None = None):
+    """A 20-run sweep in its own session (so its processes can be listed), and its output."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(COINCIDING.replace("seeds = 1", "seeds = 20").replace("2015-06", "2016-12"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lithium_abm", "sweep", str(spec), "--out", str(out), *backend],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
+    return proc, out
+
+
 def test_sigkilled_sweep_leaves_no_process_and_no_open_pipe(tmp_path):
     """SIGKILL of the command: forkserver, resource tracker and workers are gone within 5 s,
     and a caller reading its stderr is not left hanging."""
     import os
     import signal
-    import subprocess
     import sys
     import time
 
@@ -102,16 +119,7 @@ def test_sigkilled_sweep_leaves_no_process_and_no_open_pipe(tmp_path):
 
     if not sys.platform.startswith("linux"):
         pytest.skip("reads /proc")
-    spec = tmp_path / "spec.toml"
-    spec.write_text(COINCIDING.replace("seeds = 1", "seeds = 20").replace("2015-06", "2016-12"))
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lithium_abm", "sweep", str(spec), "--out", str(out)]
-        + ["--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc, out = _start_killable_sweep(tmp_path, ["--workers", "2"])
     deadline = time.monotonic() + 120
     while not list((out / "runs").glob("part-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -143,30 +151,19 @@ def test_killed_dask_local_sweep_leaves_no_worker(tmp_path, signame, dask_guard)
     import contextlib
     import os
     import signal
-    import subprocess
     import sys
     import time
 
     pytest.importorskip("dask.distributed")
     if not sys.platform.startswith("linux"):
         pytest.skip("session ids and /proc")
-    spec = tmp_path / "spec.toml"
-    spec.write_text(COINCIDING.replace("seeds = 1", "seeds = 20").replace("2015-06", "2016-12"))
-    out = tmp_path / "out"
     env = dict(os.environ)
     if not dask_guard:
         site = tmp_path / "site"
         site.mkdir()
         (site / "sitecustomize.py").write_text(NO_DASK_PIPE_GUARD)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lithium_abm", "sweep", str(spec), "--out", str(out)]
-        + ["--dask-local", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        env=env,
-    )
+    proc, out = _start_killable_sweep(tmp_path, ["--dask-local", "2"], env)
     try:
         deadline = time.monotonic() + 120
         while not list((out / "runs").glob("part-*.parquet")) and time.monotonic() < deadline:
