@@ -113,6 +113,38 @@ class PlanBuyer:
         return bids
 
 
+class BlockBuilder:
+    """Capacity that grows in blocks under construction (converters, and mines' brownfield
+    expansions): each block comes on line when it is due, so blocks started on different dates
+    with different lead times complete in due order, not first in, first out."""
+
+    world: World
+    capacity_tpa: float
+
+    def init_blocks(self) -> None:
+        self.expanding_tpa = 0.0
+        self._blocks: list[tuple[float, float]] = []  # (due model time, t/yr)
+
+    def add_block(self, block_tpa: float, lead_months: int) -> None:
+        """Start building ``block_tpa`` of capacity that comes on line in ``lead_months``."""
+        due = self.world.event_time(lead_months)
+        self.expanding_tpa += block_tpa
+        self._blocks.append((due, float(block_tpa)))
+        self.world.schedule(self.complete_expansion, lead_months)
+
+    def complete_expansion(self) -> None:
+        """Every block due by now comes on line (several may share a due month)."""
+        now = self.world.now() + 1e-9
+        for _due, block in [b for b in self._blocks if b[0] <= now]:
+            self.capacity_tpa += block
+            self.expanding_tpa -= block
+        self._blocks = [b for b in self._blocks if b[0] > now]
+        self.capacity_changed()
+
+    def capacity_changed(self) -> None:
+        """Hook for costs that scale with capacity (a mine's fixed cost)."""
+
+
 class ChemicalSeller:
     """A holder of battery-grade chemical for sale at its average cost (refiners, recyclers).
 

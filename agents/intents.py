@@ -13,7 +13,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Expansion:
-    """A firm adds a block of capacity, paid from the capital market (converters, recyclers)."""
+    """A firm adds a block of capacity, paid from the capital market (converters, recyclers,
+    mines' brownfield blocks)."""
 
     firm: Any
     capex_usd: float

@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from lithium_abm.agents.base import Firm, Group
+from lithium_abm.agents.base import BlockBuilder, Firm, Group
+from lithium_abm.agents.intents import Expansion
 from lithium_abm.model.behaviour import (
+    annuity_factor,
     expected_growth,
     expected_price,
     seller_ask,
@@ -43,7 +45,7 @@ MINE_STATES = (CONSTRUCTION, RAMP_UP, OPERATING, CARE, CLOSED)
 PRODUCING = (RAMP_UP, OPERATING)
 
 
-class Mine(Firm):
+class Mine(BlockBuilder, Firm):
     """A lithium mine with a life cycle, a cost structure and an owner."""
 
     agent_type = "mine"
@@ -106,6 +108,11 @@ class Mine(Firm):
         self.violations = 0
         self.incidents = 0
         self.judged_unit_cost_usd_t = math.nan
+        self.init_blocks()
+        self.first_capacity_tpa = self.capacity_tpa
+        self._capex_usd_tpa = rp.capex_usd_tpa
+        # Consecutive operating months at (nearly) full capacity: the brownfield trigger.
+        self.full_months = 0
         if state == CONSTRUCTION:
             world.schedule(self.commission, max(1, months_to_output))
 
@@ -142,6 +149,12 @@ class Mine(Firm):
     @property
     def monthly_capacity_t(self) -> float:
         return self.capacity_tpa / 12.0
+
+    def capacity_changed(self) -> None:
+        """A brownfield block came on line: the fixed cost grows with the operation."""
+        self.fixed_cost_usd_month = (
+            self.p.fixed_cost_share * self.cost_usd_t * self.capacity_tpa / 12.0
+        )
 
     @property
     def stock_for_sale_t(self) -> float:
@@ -378,6 +391,10 @@ class Mine(Firm):
         p = self.p
         target, monthly_margin = self.best_run(price)
         policy = self.world.params.policy
+        if self.state == OPERATING and self.output_t >= 0.95 * self.monthly_capacity_t:
+            self.full_months += 1
+        else:
+            self.full_months = 0
         if self.state in PRODUCING:
             self.utilisation = next_utilisation(
                 self.utilisation, target, p.utilisation_adjust_share
@@ -428,3 +445,38 @@ class Mine(Firm):
                 self.pay(world.suppliers_account, cost, "restart_cost")
                 self.restarting = True
                 world.schedule(self.restart, int(p.restart_delay_months))
+
+    # --- stage: investment ---------------------------------------------------------------------
+    def consider_expansion(self) -> Expansion | None:
+        """A brownfield block when the mine has run full for months and the expected margin
+        on a tonne of capacity pays the block's capital charge.
+
+        The bet is the converters' rule: the chance of committing this month rises with the
+        margin's excess over the charge (``invest_intensity``), so a boom brings expansions
+        forward and a thin margin defers them. One block at a time, up to a multiple of the
+        capacity the mine started with (resource, permit and quota limits).
+        """
+        p = self.p
+        world = self.world
+        if (
+            not world.params.policy.brownfield_enabled
+            or self.state != OPERATING
+            or self.full_months < p.brownfield_full_months
+            or self.expanding_tpa > 0.0
+        ):
+            return None
+        headroom = p.brownfield_max_multiple * self.first_capacity_tpa - self.capacity_tpa
+        block = min(p.brownfield_block_share * self.capacity_tpa, headroom)
+        if block < 0.05 * self.first_capacity_tpa:
+            return None
+        invest = world.params.investment
+        price = world.smoothed_price(self.product) - world.quality_discount(self.resource)
+        margin = self.net_decision_price_usd_t(price) - self.unit_cash_cost_usd_t()
+        capex_usd_tpa = p.brownfield_capex_share * self._capex_usd_tpa
+        charge = capex_usd_tpa * annuity_factor(invest.hurdle_rate, invest.project_life_years)
+        excess = margin / charge - 1.0
+        if excess <= 0.0 or world.rng.random() >= min(1.0, invest.invest_intensity * excess):
+            return None
+        return Expansion(
+            self, capex_usd_tpa * block, block, int(p.brownfield_lead_months), "capex_mining"
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lithium_abm.agents.base import ChemicalSeller, Firm, Group
+from lithium_abm.agents.base import BlockBuilder, ChemicalSeller, Firm, Group
 from lithium_abm.agents.intents import Expansion
 from lithium_abm.model.behaviour import (
     annuity_factor,
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from lithium_abm.agents.world import World
 
 
-class Refiner(ChemicalSeller, Firm):
+class Refiner(BlockBuilder, ChemicalSeller, Firm):
     """A converter of concentrate to chemical."""
 
     agent_type = "refiner"
@@ -51,10 +51,7 @@ class Refiner(ChemicalSeller, Firm):
         self.init_chemical_stock()
         self.output_t = 0.0
         self.utilisation_history: list[float] = []
-        self.expanding_tpa = 0.0
-        # Blocks under construction as (due model time, t/yr): blocks started on different
-        # dates with different lead times complete when each is due, not first-in-first-out.
-        self._blocks: list[tuple[float, float]] = []
+        self.init_blocks()
         self.state = "active"
 
     @property
@@ -158,18 +155,3 @@ class Refiner(ChemicalSeller, Firm):
             return None
         block = max(10000.0, 0.5 * self.capacity_tpa)
         return Expansion(self, capex * block, block, lead, "capex_refining")
-
-    def add_block(self, block_tpa: float, lead_months: int) -> None:
-        """Start building ``block_tpa`` of capacity that comes on line in ``lead_months``."""
-        due = self.world.event_time(lead_months)
-        self.expanding_tpa += block_tpa
-        self._blocks.append((due, float(block_tpa)))
-        self.world.schedule(self.complete_expansion, lead_months)
-
-    def complete_expansion(self) -> None:
-        """Every block due by now comes on line (several may share a due month)."""
-        now = self.world.now() + 1e-9
-        for _due, block in [b for b in self._blocks if b[0] <= now]:
-            self.capacity_tpa += block
-            self.expanding_tpa -= block
-        self._blocks = [b for b in self._blocks if b[0] > now]

@@ -10,7 +10,8 @@ One step is one month. The stage order is fixed and documented (docs/ODD.md):
 6. chemical     captive transfers, then the chemical market (instruments see every trade)
 7. batteries    battery makers consume chemical and earn the downstream margin
 8. accounting   fixed costs, instruments at settlement, hysteresis, bankruptcies, asset sales
-9. investment   developers, converters, recyclers, integrated groups and the state decide;
+9. investment   developers, converters, recyclers, mines (brownfield), integrated groups and
+                the state decide;
                 their intents are carried out at once
 10. data        the month's record (and Mesa's DataCollector)
 
@@ -231,6 +232,9 @@ class LithiumModel(mesa.Model):
             self._carry_out(pop.developers[key].consider())
         for firm in pop.refiners + pop.recyclers:
             self._carry_out(firm.consider_expansion())
+        for mine in pop.mines:
+            if mine.state != CLOSED:
+                self._carry_out(mine.consider_expansion())
         for maker in pop.battery_makers:
             self._carry_out(maker.consider_upstream())
         for gov in pop.governments.values():

@@ -80,6 +80,11 @@ class MineParams(_Group):
     max_stock_months: float
     cost_spread: float
     utilisation_adjust_share: float
+    brownfield_full_months: int
+    brownfield_block_share: float
+    brownfield_capex_share: float
+    brownfield_lead_months: int
+    brownfield_max_multiple: float
     feed_security_premium: float
     group_margin_weight: float
     closure_pressure_max: float
@@ -193,6 +198,7 @@ class PolicyParams(_Group):
     hysteresis_enabled: bool
     growth_expectations_enabled: bool
     equity_stakes_enabled: bool
+    brownfield_enabled: bool
     policy_review_months: int
     max_subsidy_usd_t: float
     subsidy_step_usd_t: float

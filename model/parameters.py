@@ -588,6 +588,73 @@ _PARAMS: list[Param] = [
         "behavioural: quarterly production guidance revisions of listed producers",
     ),
     Param(
+        "brownfield_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "Operating mines that run full while the expected margin pays for new capacity expand "
+        "in blocks (brownfield expansion). Off: only new mines and converters add capacity.",
+        "Greenbushes CGP1/CGP2, SQM Salar de Atacama 48 -> 70 -> 120 -> 180 kt, Albemarle La "
+        "Negra III/IV, Pilgangoora P680/P1000 (docs/sources.md, brownfield expansions)",
+    ),
+    Param(
+        "brownfield_full_months",
+        6,
+        "months",
+        1,
+        36,
+        "Consecutive months an operating mine must run at 95% of capacity or more before it "
+        "considers a brownfield expansion.",
+        "behavioural: expansions follow sustained full running (SQM, Talison FID timing)",
+    ),
+    Param(
+        "brownfield_block_share",
+        0.5,
+        "share of capacity",
+        0.1,
+        1.5,
+        "Size of one brownfield block as a share of the mine's current capacity.",
+        "Greenbushes CGP2 +80% (2019) and CGP3 +40% (2025); SQM Atacama +46% (48 -> 70 kt, "
+        "2018), +71% (-> 120 kt, 2021), +50% (-> 180 kt, 2023) (docs/sources.md, brownfield "
+        "expansions)",
+    ),
+    Param(
+        "brownfield_capex_share",
+        0.3,
+        "share of greenfield capex",
+        0.1,
+        1.0,
+        "Capital cost per t/yr of a brownfield block as a share of the resource's greenfield "
+        "capex (the pit, ponds, roads and permits exist).",
+        "SQM: under USD 4,000 per t/yr added (48 -> 70 kt) and USD 450m for 70 -> 180 kt "
+        "(~0.13-0.14 of brine greenfield); Greenbushes CGP2 A$320m (~0.2 of spodumene "
+        "greenfield), CGP3 A$516-880m for 520 kt/yr concentrate (0.35-0.57) (docs/sources.md, "
+        "brownfield expansions)",
+    ),
+    Param(
+        "brownfield_lead_months",
+        24,
+        "months",
+        6,
+        60,
+        "Months from the decision to the block's first output.",
+        "Greenbushes CGP2 approved 2016-17, complete April 2019; SQM 120 -> 180 kt approved "
+        "2021 for 2023, 70 -> 120 kt 2018 -> end 2021 (docs/sources.md, brownfield expansions)",
+    ),
+    Param(
+        "brownfield_max_multiple",
+        3.0,
+        "multiple of first capacity",
+        1.0,
+        6.0,
+        "Most a mine can grow by brownfield blocks, as a multiple of the capacity it started "
+        "with (resource, permit and quota limits).",
+        "Greenbushes 0.74 -> ~1.8 Mt/yr concentrate 2015 -> 2025 (2.4x, CGP4 would take it to "
+        "~3.4x); SQM 48 -> 180 kt 2015 -> 2023 (3.8x, within its CORFO quota) (docs/sources.md, "
+        "brownfield expansions)",
+    ),
+    Param(
         "max_stock_months",
         2.0,
         "months of capacity",
@@ -1480,6 +1547,7 @@ MECHANISMS = (
     "growth_expectations_enabled",
     "equity_stakes_enabled",
     "recycling_enabled",
+    "brownfield_enabled",
 )
 LEVERS = (
     "cn_self_sufficiency_target",
