@@ -389,13 +389,13 @@ class Mine(BlockBuilder, Firm):
         closes after the longest care spell).
         """
         p = self.p
-        target, monthly_margin = self.best_run(price)
         policy = self.world.params.policy
         if self.state == OPERATING and self.output_t >= 0.95 * self.monthly_capacity_t:
             self.full_months += 1
         else:
             self.full_months = 0
         if self.state in PRODUCING:
+            target, monthly_margin = self.best_run(price)
             self.utilisation = next_utilisation(
                 self.utilisation, target, p.utilisation_adjust_share
             )
@@ -420,7 +420,7 @@ class Mine(BlockBuilder, Firm):
                 self.state = CLOSED
                 return
             if not policy.hysteresis_enabled:
-                if monthly_margin > 0.0:
+                if self.best_run(price)[1] > 0.0:
                     self.state = OPERATING
                     self.care_months = 0
                     self.cum_loss_usd = 0.0
