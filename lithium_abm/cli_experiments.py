@@ -57,7 +57,14 @@ BENCH_HELP = """\
 Measure the model's speed on this machine: the baseline run time (median of several runs), time
 per month and per agent-month for a synthetic population of 1x, 10x and 100x the baseline's
 mines (copies of every group with capacities scaled down, so the market is the same size), and
-sweep throughput in runs per second with one worker and with all workers."""
+sweep throughput in runs per second with one worker and with all workers.
+
+With --dashboard it measures the classroom dashboard instead: it starts the dashboard server
+on a free 127.0.0.1 port and drives it from headless Chromium (one context per student):
+idle server memory, N sessions stepping M months at once (time from each click to all four
+charts redrawn, peak server memory), memory 30 s after they close, then one session's median
+step and the time from 2015 to the 2024 bust with Play and with run-to, each beside its goal.
+The server never outlives the command."""
 
 
 def _workers(text: str | None) -> int | None:
@@ -158,14 +165,91 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from lithium_abm.cli import _check_output
+    from lithium_abm.cli import CliError, _check_output
     from lithium_abm.experiments.bench import run_bench
 
     out = Path(args.out) if args.out else None
+    if args.dashboard:
+        return _bench_dashboard(args, out)
+    dashboard_only = (
+        ("--sessions", args.sessions),
+        ("--months", args.months),
+        ("--settle", args.settle),
+        ("--to", args.to),
+    )
+    for option, value in dashboard_only:
+        if value is not None:
+            raise CliError(f"{option}: only with --dashboard")
     if out is not None:
         _check_output(out, "--out", want_dir=False)
     print(run_bench(quick=args.quick, workers=_workers(args.workers), out=out))
     return EXIT_OK
+
+
+def _whole(text: str | None, option: str, default: int, low: int, high: int) -> int:
+    from lithium_abm.cli import CliError
+
+    if text is None:
+        return default
+    value = text.strip()
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise CliError(f"{option}: expected a whole number {low}-{high}, got {text!r}")
+    return int(value)
+
+
+def _bench_dashboard(args: argparse.Namespace, out: Path | None) -> int:
+    """``bench --dashboard``: a class of browser sessions against one dashboard server."""
+    from lithium_abm.cli import CliError, _check_output
+
+    if args.quick or args.workers is not None:
+        raise CliError("--quick and --workers: not with --dashboard (use --sessions, --months)")
+    sessions = _whole(args.sessions, "--sessions", 30, 1, 200)
+    months = _whole(args.months, "--months", 10, 1, 120)
+    settle_s = _whole(args.settle, "--settle", 30, 0, 600)
+    to_month = _bench_month(args.to or "2024-06")
+    if out is not None:
+        _check_output(out, "--out", want_dir=False)
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "--dashboard: needs playwright and Chromium (pip install 'lithium-abm[dev]')"
+        ) from None
+    from lithium_abm.experiments.bench_dashboard import find_chromium, run_dashboard_bench
+
+    if find_chromium() is None:
+        raise CliError(
+            "--dashboard: no Chromium found (set LITHIUM_ABM_CHROMIUM, or "
+            "apt-get install chromium-headless-shell)"
+        )
+    # A service manager stops us with SIGTERM: the server goes down with us, as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    table, _ = run_dashboard_bench(sessions, months, settle_s, to_month, out)
+    print(table)
+    return EXIT_OK
+
+
+def _bench_month(text: str) -> str:
+    """``--to``: a month of the dashboard's default scenario after its first."""
+    import re
+
+    from lithium_abm.cli import CliError
+    from lithium_abm.experiments.dashboard import DEFAULT_SCENARIO
+    from lithium_abm.experiments.scenario import load_scenario
+
+    config = load_scenario(DEFAULT_SCENARIO)
+    month = text.strip()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month) or not (
+        config.start < month <= config.end
+    ):
+        raise CliError(
+            f"--to: expected YYYY-MM after {config.start} and up to {config.end}, got {text!r}"
+        )
+    return month
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _add_study_arguments(parser: argparse.ArgumentParser, spec_help: str, func: Any) -> None:
@@ -219,4 +303,27 @@ def register(sub: argparse._SubParsersAction, formatter: type[argparse.HelpForma
     bench.add_argument("--quick", action="store_true", help="a few seconds: fewer, shorter runs")
     bench.add_argument("--workers", metavar="N", help="workers for 'all' (default: all cores)")
     bench.add_argument("--out", metavar="FILE.json", help="also write the figures as JSON")
+    bench.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="instead: a class of browser sessions stepping one dashboard server "
+        "(needs playwright and Chromium)",
+    )
+    bench.add_argument(
+        "--sessions", metavar="N", help="with --dashboard: concurrent sessions (default: 30)"
+    )
+    bench.add_argument(
+        "--months", metavar="M", help="with --dashboard: steps per session (default: 10)"
+    )
+    bench.add_argument(
+        "--settle",
+        metavar="S",
+        help="with --dashboard: seconds after the sessions close before memory is measured "
+        "again (default: 30)",
+    )
+    bench.add_argument(
+        "--to",
+        metavar="YYYY-MM",
+        help="with --dashboard: month to play and run to from 2015 (default: 2024-06, the bust)",
+    )
     bench.set_defaults(func=cmd_bench)

@@ -1,9 +1,12 @@
-"""The benchmark: the scaled population keeps the market's size, and ``bench --quick`` prints."""
+"""The benchmarks: the scaled population keeps the market's size, `bench --quick` prints, and
+`bench --dashboard` drives a (tiny) class through the dashboard and leaves no server behind."""
 
 from __future__ import annotations
 
 import json
 import math
+
+import pytest
 
 from lithium_abm.cli import main
 from lithium_abm.experiments.bench import scaled_config
@@ -36,3 +39,58 @@ def test_bench_quick_prints_its_table(tmp_path, capsys):
     assert [r["factor"] for r in data["scaling"]] == [1, 10]
     assert data["scaling"][1]["mines_start"] == 10 * data["scaling"][0]["mines_start"]
     assert all(r["runs"] > 0 for r in data["throughput"])
+
+
+def test_bench_dashboard_tiny_class(tmp_path):
+    """Two sessions of two steps, run as a user would: every figure is there, the goals are
+    printed beside them, and the server (its whole process group) is gone afterwards."""
+    import socket
+    import subprocess
+    import sys
+
+    import psutil
+
+    pytest.importorskip("playwright.async_api", reason="playwright is a dev dependency")
+    from lithium_abm.experiments.bench_dashboard import GOALS, find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("no Chromium (apt-get install chromium-headless-shell)")
+    out = tmp_path / "dash.json"
+    cmd = [sys.executable, "-m", "lithium_abm", "bench", "--dashboard", "--sessions", "2"]
+    cmd += ["--months", "2", "--settle", "1", "--to", "2015-04", "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert (data["sessions"], data["months"], data["to_month"]) == (2, 2, "2015-04")
+    assert data["class_steps"] == 4 and data["class_steps_failed"] == 0
+    assert 0 < data["single_step_median_s"] <= data["single_step_max_s"]
+    assert 50 < data["idle_mb"] <= data["peak_mb"] and data["after_close_mb"] > 50
+    assert data["play_to_s"] > 0 and data["run_to_s"] > 0
+    assert set(data["goals"]) == {g.key for g in GOALS}
+    for goal in GOALS:
+        assert goal.text in done.stdout and data["goals"][goal.key]["limit"] == goal.limit
+    assert "2 sessions: median step" in done.stdout and "load" in done.stdout
+    assert data["server_left"] is False
+    assert not psutil.pid_exists(data["server_pid"])
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", data["port"])) != 0, "the server still listens"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sessions", "0"], "--sessions: expected a whole number 1-200, got '0'"),
+        (["--sessions", "2.5"], "--sessions: expected a whole number 1-200, got '2.5'"),
+        (["--months", "many"], "--months: expected a whole number 1-120, got 'many'"),
+        (["--to", "2031-01"], "--to: expected YYYY-MM after 2015-01 and up to 2027-12"),
+    ],
+)
+def test_bench_dashboard_bad_input_is_one_line(args, message, capsys):
+    assert main(["bench", "--dashboard", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_dashboard_options_need_dashboard(capsys):
+    assert main(["bench", "--sessions", "3"]) == 2
+    assert "--sessions: only with --dashboard" in capsys.readouterr().err

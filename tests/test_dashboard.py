@@ -16,7 +16,6 @@ import contextlib
 import math
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,44 +30,16 @@ from urllib.parse import urlparse
 import pytest
 
 from lithium_abm.cli_dashboard import server_command
+from lithium_abm.experiments.bench_dashboard import CHROMIUM_ENV, find_chromium, free_port
 from lithium_abm.experiments.dashboard import levers
 
-CHROMIUM_ENV = "LITHIUM_ABM_CHROMIUM"
 SCREENSHOT_ENV = "LITHIUM_ABM_SCREENSHOT"
-KNOWN_CHROMIUM = (
-    "/usr/lib/chromium/chromium-headless-shell",
-    "/usr/lib/chromium/chromium",
-    "/usr/bin/chromium-headless-shell",
-    "/usr/bin/chromium",
-)
-CHROMIUM_NAMES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 SERVER_START_TIMEOUT_S = 90.0
 UI_TIMEOUT_MS = 60_000
 CHARTS = 4
 CHART_NAMES = ("price", "cost_curve", "loss_share", "production")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LEVER_ORDER = [lever.param for lever in levers("lever") if lever.kind is not bool]  # sliders
-
-
-def find_chromium() -> str | None:
-    """The browser to drive: the env override, then Debian's paths, then the PATH."""
-    override = os.environ.get(CHROMIUM_ENV, "").strip()
-    if override:
-        return override
-    for path in KNOWN_CHROMIUM:
-        if os.access(path, os.X_OK):
-            return path
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +94,7 @@ def proxy_trap() -> Iterator[ProxyTrap]:
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory, proxy_trap: ProxyTrap) -> Iterator[str]:
     """Start ``lithium-abm dashboard`` on a free port, its proxy variables pointed at the trap,
     and wait until it answers."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     cmd = [sys.executable, "-m", "lithium_abm", "dashboard", "--no-open", "--port", str(port)]
     started = time.perf_counter()
@@ -562,3 +533,24 @@ def test_nice_ceiling() -> None:
         100_000.0,
     ]
     assert nice_ceiling(0.0) == 1.0 and nice_ceiling(math.nan) == 1.0
+
+
+def test_default_market_shows_the_story() -> None:
+    """The scenario and seed a class starts with show the bust the dashboard is about: most
+    lepidolite output is made at a loss, over the 24-month bust window and at the "2024 bust"
+    button's month, as the headline says."""
+    from lithium_abm.experiments.dashboard import (
+        DEFAULT_SCENARIO,
+        DEFAULT_SEED,
+        RUN_TO,
+        Session,
+    )
+    from lithium_abm.experiments.metrics import lepidolite_loss_share_bust
+
+    session = Session(DEFAULT_SCENARIO, seed=DEFAULT_SEED)
+    session.run_to(dict(RUN_TO)["2024 bust"])
+    share = session.model.datacollector.model_vars["loss_making_share_lepidolite"][-1]
+    assert share >= 0.5
+    assert f"Lepidolite output at a loss: {share:.0%}" in session.headline()
+    session.run_to(f"{session.model.dates[-1]:%Y-%m}")
+    assert lepidolite_loss_share_bust(session.model.model_frame()) >= 0.5
