@@ -77,7 +77,7 @@ class Mine(BlockBuilder, Firm):
         self.government = world.government_of(region)
         self.capacity_tpa = float(capacity_tpa)
         self.cost_usd_t = float(cost_usd_t)
-        self.fixed_cost_usd_month = p.fixed_cost_share * cost_usd_t * capacity_tpa / 12.0
+        self.capacity_changed()  # sets the fixed cost, which scales with capacity
         self.variable_cost_usd_t = (1.0 - p.fixed_cost_share) * cost_usd_t
         self.energy_share = rp.energy_share
         self.waste_t_per_t = rp.waste_t_per_t
@@ -151,7 +151,8 @@ class Mine(BlockBuilder, Firm):
         return self.capacity_tpa / 12.0
 
     def capacity_changed(self) -> None:
-        """A brownfield block came on line: the fixed cost grows with the operation."""
+        """Fixed cost scales with the operation (at construction, and when a brownfield block
+        comes on line)."""
         self.fixed_cost_usd_month = (
             self.p.fixed_cost_share * self.cost_usd_t * self.capacity_tpa / 12.0
         )
