@@ -175,8 +175,8 @@ def load_spec(path: str | Path) -> CalibrationSpec:
     weights = {}
     table = Fields(doc.get("weights", {}), "weights", CalibrationError, path)
     for name, value in table.table.items():
-        if not is_number(value) or value < 0:
-            table.wrong(name, "a number >= 0", value)
+        if not is_number(value) or not math.isfinite(value) or value < 0:
+            table.wrong(name, "a finite number >= 0", value)
         weights[name] = float(value)
     try:
         select_targets(weights)
