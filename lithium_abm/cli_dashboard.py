@@ -156,6 +156,9 @@ def server_env(
     env[MAX_SESSIONS_ENV] = str(max_sessions)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env["SOLARA_KERNEL_CULL_TIMEOUT"] = CULL_TIMEOUT
+    # glibc gives each thread (Solara runs one per session) an arena that keeps freed memory;
+    # two arenas are enough for a server that is one process bound by the GIL.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
 
 

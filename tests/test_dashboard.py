@@ -374,6 +374,22 @@ def test_access_code_is_generated_off_localhost() -> None:
     env = server_env("classroom", "salar", 30)
     assert env["LITHIUM_ABM_DASHBOARD_CODE"] == "salar"
     assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "20s"  # not Solara's 24 hours
+    assert env["MALLOC_ARENA_MAX"] == "2"  # one arena per session thread would keep its pages
+
+
+def test_closing_a_session_returns_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook Solara runs when a session's kernel closes schedules the memory trim."""
+    from lithium_abm.experiments import dashboard
+
+    trimmed = threading.Event()
+    monkeypatch.setattr(dashboard, "TRIM_DELAY_S", 0.0)
+    monkeypatch.setattr(dashboard, "return_freed_memory", trimmed.set)
+    on_close = dashboard._on_kernel_start()
+    assert not trimmed.is_set()
+    on_close()
+    assert trimmed.wait(5.0), "closing a session did not schedule return_freed_memory"
+    monkeypatch.undo()
+    dashboard.return_freed_memory()  # the real trim runs without error on this system
 
 
 def test_server_command_is_offline_and_local() -> None:
