@@ -7,6 +7,9 @@ PY = $(VENV)/bin/python
 BIN = $(VENV)/bin
 SRC = agents model experiments lithium_abm tests notebooks
 PYTEST_ARGS ?=
+# The same OpenBLAS kernels on every x86 CPU, so runs (and the golden files) match bit for bit
+# across machines (lithium_abm/__init__.py explains why).
+export OPENBLAS_CORETYPE ?= Haswell
 STAMP = $(VENV)/.installed
 
 .PHONY: help venv run test lint format patterns bench dashboard validate clean

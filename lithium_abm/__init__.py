@@ -7,8 +7,17 @@ fast instead of pulling in Mesa, pandas and matplotlib.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module, metadata
 from typing import TYPE_CHECKING, Any
+
+# Bit-for-bit runs on every x86 machine: OpenBLAS picks its kernels by CPU, and its AVX-512
+# kernels round a few sums differently in the last bit (then a seed's run differs between a
+# laptop and a server). Fixing the AVX2 kernels, which every x86-64 machine of the last decade
+# runs, makes (scenario, seed) give the same numbers everywhere. It takes effect only when this
+# package is imported before numpy (the CLI and `make` ensure it; see docs/ARCHITECTURE.md).
+BLAS_CORETYPE = "Haswell"
+os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_CORETYPE)
 
 try:
     __version__ = metadata.version("lithium-abm")

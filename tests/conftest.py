@@ -7,6 +7,10 @@ mutate a fresh model instead.
 
 from __future__ import annotations
 
+# First, before numpy loads: lithium_abm fixes numpy's BLAS kernels (see lithium_abm/__init__.py).
+import lithium_abm  # noqa: F401
+
+# isort: split
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field

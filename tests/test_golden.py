@@ -11,6 +11,31 @@ import pytest
 from golden.regenerate import SCENARIOS, SEEDS, frames, golden_path
 
 
+def blas_kernels() -> set[str]:
+    """The OpenBLAS kernel families numpy runs here (empty if threadpoolctl cannot tell)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return set()
+    infos = threadpool_info()
+    return {str(i.get("architecture")) for i in infos if i["internal_api"] == "openblas"}
+
+
+def test_blas_kernels_are_the_fixed_ones() -> None:
+    """The golden files were written with OpenBLAS's Haswell (AVX2) kernels; on a CPU where
+    OpenBLAS would pick others (AVX-512), a few sums differ in the last bit. Importing
+    lithium_abm before numpy fixes the kernels (``OPENBLAS_CORETYPE``)."""
+    from lithium_abm import BLAS_CORETYPE
+
+    kernels = blas_kernels()
+    if not kernels:
+        pytest.skip("threadpoolctl cannot report the OpenBLAS kernels")
+    assert kernels == {BLAS_CORETYPE}, (
+        f"numpy runs OpenBLAS {kernels}, not {BLAS_CORETYPE}: set OPENBLAS_CORETYPE={BLAS_CORETYPE}"
+        " (make test does) or import lithium_abm before numpy"
+    )
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_run_reproduces_golden_files_bit_for_bit(scenario: str, seed: int) -> None:
