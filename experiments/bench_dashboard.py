@@ -7,7 +7,7 @@ browser context per student:
 1. idle: the server's memory (RSS of its process tree) once it answers, before any session;
 2. a class: ``sessions`` pages open at once and each presses Step ``months`` times, as fast as
    its charts come back; every step is timed in the page, from the click to the moment all four
-   chart images have been replaced, and the server's memory is sampled throughout (peak);
+   charts have drawn the new month, and the server's memory is sampled throughout (peak);
 3. after class: every page is closed, and ``settle_s`` seconds later the memory is measured
    again (the server frees a closed tab's market after its cull timeout);
 4. one student alone: the median step, then the time from 2015 to ``to_month`` (the 2024 bust)
@@ -70,17 +70,19 @@ GOALS = (
     Goal("play_to_s", "2015 -> bust with Play", 25.0, "<= 25 s"),
 )
 
-# In-page timing of one Step: click, then wait until every chart image has been replaced.
+# In-page timing of one Step: click, then wait until every chart has drawn its new data (each
+# chart's element carries the stamp of the data it drew last, ``data-rendered``).
 STEP_JS = """async (timeoutMs) => {
-  const srcs = () => Array.from(document.querySelectorAll("[class*=chart-] img")).map(i => i.src);
-  const before = srcs();
+  const stamps = () => Array.from(document.querySelectorAll("[class*=chart-] [data-rendered]"))
+    .map(el => el.dataset.rendered);
+  const before = stamps();
   const button = Array.from(document.querySelectorAll("button"))
     .find(b => b.textContent.trim() === "Step");
   if (!button || button.disabled) return -1;
   const t0 = performance.now();
   return await new Promise(resolve => {
     const done = () => {
-      const now = srcs();
+      const now = stamps();
       return now.length === before.length && now.every((s, i) => s !== before[i]);
     };
     const observer = new MutationObserver(() => {
@@ -88,7 +90,7 @@ STEP_JS = """async (timeoutMs) => {
     });
     const timer = setTimeout(() => { observer.disconnect(); resolve(-1); }, timeoutMs);
     observer.observe(document.body, {subtree: true, childList: true, attributes: true,
-                                     attributeFilter: ["src"]});
+                                     attributeFilter: ["data-rendered"]});
     button.click();
   });
 }"""
@@ -233,7 +235,7 @@ async def open_session(browser: Any, url: str) -> tuple[Any, Any]:
     page = await context.new_page()
     await page.goto(url, timeout=OPEN_TIMEOUT_MS)
     await page.wait_for_function(
-        "() => document.querySelectorAll('[class*=chart-] img').length === 4 && "
+        "() => document.querySelectorAll('[class*=chart-] [data-rendered]').length === 4 && "
         "document.body.textContent.includes('seed 1: start')",
         timeout=OPEN_TIMEOUT_MS,
         polling=200,

@@ -14,10 +14,12 @@ Design choices, and why:
   ``uncertainty`` (model/parameters.py), with the registry's range, unit and type; a new
   parameter with such a role appears on the page by itself.
 - The model is a plain ``LithiumModel``: the charts read its Mesa DataCollector and its mines,
-  nothing is recorded twice. Charts are matplotlib images drawn by ``dashboard_charts`` (no
-  JavaScript chart library, so the page needs nothing beyond the front-end files that
-  ``solara-assets`` installs). Text is plain, not ``solara.Markdown``, which loads KaTeX from the
-  CDN path. ``install_offline_guard`` makes the server's CDN proxy serve only what is installed.
+  nothing is recorded twice. Charts are Vega-Lite, drawn in the browser: ``dashboard_charts``
+  builds each chart's fixed specification and its monthly datasets, ``vega_widget`` swaps the
+  datasets in place with the Vega files that ``solara-assets`` installs, so a step costs the
+  server a few rows of JSON, not four pictures. Text is plain, not ``solara.Markdown``, which
+  loads KaTeX from the CDN path. ``install_offline_guard`` makes the server's CDN proxy serve
+  only what is installed.
 - Sessions: the server frees a closed browser's kernel after ``CULL_TIMEOUT`` (set by the CLI)
   and then returns the freed memory to the system (``return_freed_memory``),
   at most ``MAX_SESSIONS`` markets run at once (others see a "class is full" message), and with
@@ -44,6 +46,7 @@ import solara
 from lithium_abm.cli_dashboard import CODE_ENV, MAX_SESSIONS_ENV, SCENARIO_ENV
 from lithium_abm.experiments.dashboard_charts import CHARTS, ChartSet, Overlay, series
 from lithium_abm.experiments.scenario import available_scenarios, load_scenario
+from lithium_abm.experiments.vega_widget import VegaChart, vega_libs
 from lithium_abm.model.lithium_model import LithiumModel
 from lithium_abm.model.parameters import PARAMETERS, with_role
 
@@ -565,15 +568,21 @@ def StatusLine(session: Session, version: int) -> None:
 @solara.component
 def Charts(session: Session, month: int, model_id: int, overlay_choice: str) -> None:
     """The four charts, 2 x 2, so all fit a 1280 x 720 screen. Re-rendered only when the month,
-    the market or the overlay changes; each chart is re-encoded only if what it shows changed."""
+    the market or the overlay changes; a chart gets new data only if what it shows changed."""
     overlay = session.overlay()
-    images = {chart: session.charts.png(chart, overlay) for chart in CHARTS}
+    views = {chart: session.charts.view(chart, overlay) for chart in CHARTS}
+    libs = vega_libs()
     with solara.Column(gap="2px"):
         for row in (CHARTS[:2], CHARTS[2:]):
             with solara.Row(gap="2px"):
                 for chart in row:
+                    view = views[chart]
                     with solara.Column(style={"width": "50%"}, classes=[f"chart-{chart}"]):
-                        solara.Image(images[chart], format="png", width="100%")
+                        VegaChart.element(
+                            spec=view.spec,
+                            frame={"stamp": view.stamp, "sets": view.data},
+                            libs=libs,
+                        )
 
 
 install_offline_guard()

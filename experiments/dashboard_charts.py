@@ -1,40 +1,31 @@
-"""The dashboard's four charts, drawn fast enough to redraw every month while the market plays.
+"""The dashboard's four charts as Vega-Lite: the server sends numbers, the browser draws.
 
-Why it is built this way (measured with ``cProfile`` on the old dashboard, which built four new
-figures every step): most of a step's time went into creating axes and their ticks and laying
-out text, not into drawing. Here each chart keeps one figure for the whole session and only
-moves its data: lines get ``set_data``, the stacked areas and the cost-curve bars are replaced,
-the axes stay. A chart is re-encoded only when what it shows changed (``ChartSet.png`` caches
-by key), so moving a slider or changing the overlay redraws nothing or two charts, not four.
+Why: drawing four matplotlib pictures per step cost the server about 66 ms, fifty times the
+model's own step (about 1.3 ms), and one Python process serves the whole class. Here a chart is
+a Vega-Lite specification, fixed for the session (axes, colours, titles, the real reference
+marks), plus the month's data as small named datasets; the browser (``vega_chart.vue``) swaps
+the datasets in place, so a step sends rows of numbers and redraws in the browser.
 
-Data come from the model's own Mesa DataCollector (one list per monthly column) and, for the
-cost curve, from the live mines; nothing is recorded twice.
+Everything here is a pure function of the model's state, testable without a browser: data come
+from the model's Mesa DataCollector (one list per monthly column) and, for the cost curve, from
+the live mines; nothing is recorded twice. ``ChartSet.view`` rebuilds a chart's data only when
+what it shows changed, so moving a slider redraws nothing and an overlay redraws two charts.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter, YearLocator, date2num
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-from PIL import Image
-
 from lithium_abm.experiments.figures import RESOURCE_COLOURS
 from lithium_abm.model.lithium_model import LithiumModel
 from lithium_abm.model.parameters import RESOURCES
 
-# 2 x 2 charts beside a 300 px sidebar on a 1280 x 720 screen.
-FIGSIZE = (4.8, 3.0)
-DPI = 100
+# 2 x 2 charts beside a 300 px sidebar on a 1280 x 720 screen (whole chart, title and legend).
+WIDTH_PX = 470
+HEIGHT_PX = 320
 # Real reference marks (China spot battery-grade carbonate, experiments/data/reference_prices.csv).
 REAL_MARKS_CNY_T = (("2022-11", 590_000.0, "real peak 2022-11"), ("2025-06", 60_000.0, "2025-06"))
 MARK_COLOUR = "#2ca02c"
@@ -42,6 +33,12 @@ EMPTY_PRICE_TOP_USD_T = 80_000.0
 EMPTY_OUTPUT_TOP_T = 10_000.0
 HINT = "Press Step, Play or a Run-to button"
 CHARTS = ("price", "cost_curve", "loss_share", "production")
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+# Hatching of loss-making bars: lines about 45 degrees on screen, this many across the x axis.
+HATCH_LINES_ACROSS = 45
+PLOT_ASPECT = 2.2  # plot width / height in pixels, for the hatch angle
+OVERLAY_COLOUR = "black"
+ZERO_LABEL = "datum.value == 0 ? '0' : datum.label"  # SI labels 10k, 20k, but 0, not 0k
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,16 @@ class Overlay:
     loss_share_lepidolite: Sequence[float]
 
 
+@dataclass(frozen=True)
+class ChartView:
+    """What the browser needs for one chart: the fixed specification, this month's datasets
+    and a stamp that names them (the page sets it on the chart once drawn)."""
+
+    spec: dict[str, Any]
+    data: dict[str, list[dict[str, Any]]]
+    stamp: str
+
+
 def series(model: LithiumModel, column: str) -> list[float]:
     """One monthly column so far, from the model's Mesa DataCollector (no copy)."""
     return model.datacollector.model_vars.get(column, [])
@@ -62,34 +69,9 @@ def months_run(model: LithiumModel) -> int:
     return len(series(model, "price_chemical_usd_t"))
 
 
-def _kilo(value: float, _pos: object = None) -> str:
-    """Axis labels as 0, 20k, 40k: readable, and never '1 1 1 0 0 0' on an empty axis."""
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000:
-        return f"{value / 1000:,.0f}k"
-    return f"{value:,.0f}"
-
-
-def _percent(value: float, _pos: object = None) -> str:
-    return f"{value:.0%}"
-
-
-def _new(title: str) -> tuple[Figure, Axes]:
-    # Fixed margins: a layout engine would double the drawing time of every step.
-    fig = Figure(figsize=FIGSIZE, dpi=DPI)
-    FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.90, bottom=0.12)
-    ax = fig.add_subplot()
-    ax.set_title(title, fontsize=10)
-    ax.tick_params(labelsize=8)
-    ax.grid(True, alpha=0.3)
-    return fig, ax
-
-
 def nice_ceiling(value: float) -> float:
     """The next round number above ``value`` (1, 1.5, 2, 3, 4, 5, 6, 8 x a power of ten), so an
-    axis limit, and with it the chart's background, changes only now and then."""
+    axis limit changes only now and then, not every month."""
     if not value > 0 or not math.isfinite(value):
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
@@ -99,273 +81,474 @@ def nice_ceiling(value: float) -> float:
     return 10.0 * power
 
 
+def finite(value: Any) -> float | None:
+    """JSON has no NaN: a missing value is null, which Vega leaves out (a gap in a line)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def _top(values: Sequence[float], floor: float) -> float:
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return nice_ceiling(max(floor, max(finite, default=0.0)) * 1.05)
+    kept = [v for v in values if v is not None and math.isfinite(v)]
+    return nice_ceiling(max(floor, max(kept, default=0.0)) * 1.05)
 
 
-class _Chart:
-    """A figure drawn in two layers: a background (axes, ticks, grid, titles), drawn again only
-    when ``_static`` changes, and the data artists, blitted onto a copy of it every update."""
-
-    def __init__(self, title: str) -> None:
-        self.fig, self.ax = _new(title)
-        self._background = None
-        self._background_key: object = None
-
-    def _artists(self) -> list:
-        raise NotImplementedError
-
-    def _static(self) -> object:
-        return (self.ax.get_xlim(), self.ax.get_ylim(), self.ax.get_title())
-
-    def render(self) -> bytes:
-        canvas = self.fig.canvas
-        artists = [a for a in self._artists() if a is not None]
-        key = self._static()
-        if self._background is None or key != self._background_key:
-            for artist in artists:
-                artist.set_visible(False)
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = key
-            for artist in artists:
-                artist.set_visible(True)
-        canvas.restore_region(self._background)
-        for artist in artists:
-            self.fig.draw_artist(artist)
-        buffer = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(
-            buffer, format="png", compress_level=1
-        )
-        return buffer.getvalue()
+# --- specifications (fixed for a session) ------------------------------------------------
 
 
-class _TimeChart(_Chart):
-    """A chart over the scenario's months whose x axis is fixed, so lines grow in a still frame."""
-
-    def __init__(self, model: LithiumModel, title: str) -> None:
-        super().__init__(title)
-        self.x = date2num(model.dates.to_pydatetime())
-        self.ax.set_xlim(self.x[0], self.x[-1])
-        self.ax.xaxis.set_major_locator(YearLocator(2))
-        self.ax.xaxis.set_major_formatter(DateFormatter("%Y"))
-        self.hint = self.ax.text(
-            0.5, 0.5, HINT, transform=self.ax.transAxes, ha="center", color="0.4"
-        )
-
-    def _static(self) -> object:
-        return (self.ax.get_ylim(), self.hint.get_visible())
-
-    overlay: Any
-    legend: Any
-    overlay_label: str | None = None
-
-    def _draw_overlay(self, overlay: Overlay | None, name: str, values: Sequence[float]) -> None:
-        """The dashed counterfactual line, and a legend rebuilt only when the overlay's label
-        changes (a legend costs a full text layout)."""
-        if overlay is not None:
-            self.overlay.set_data(self.x[: len(values)], values)
-            self.overlay.set_label(f"{name}, {overlay.label}")
-        else:
-            self.overlay.set_data([], [])
-            self.overlay.set_label("_overlay")
-        if self.legend is None or self.overlay.get_label() != self.overlay_label:
-            self.legend = self.ax.legend(loc="upper left", fontsize=7)
-            self.overlay_label = self.overlay.get_label()
+def _base(title: str, subtitle: str = "") -> dict[str, Any]:
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "width": WIDTH_PX,
+        "height": HEIGHT_PX,
+        "autosize": {"type": "fit", "contains": "padding", "resize": True},
+        "title": {"text": title, "subtitle": subtitle, "fontSize": 13, "subtitleFontSize": 10},
+        "config": {
+            "axis": {"labelFontSize": 10, "titleFontSize": 10, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": 10, "symbolSize": 60, "padding": 2, "rowPadding": 1},
+            "view": {"stroke": "#999"},
+        },
+    }
 
 
-class PriceChart(_TimeChart):
-    def __init__(self, model: LithiumModel) -> None:
-        super().__init__(model, "Chemical and concentrate price (USD per t LCE)")
-        ax = self.ax
-        ax.yaxis.set_major_formatter(FuncFormatter(_kilo))
-        (self.chemical,) = ax.plot([], [], lw=1.8, label="Chemical", color="#1f77b4")
-        (self.concentrate,) = ax.plot([], [], lw=1.3, label="Concentrate", color="#ff7f0e")
-        (self.overlay,) = ax.plot([], [], lw=1.5, ls="--", color="black", label="_overlay")
-        usd_cny = float(model.p["usd_cny"])
-        self.marks_usd_t = []
-        for month, cny_t, label in REAL_MARKS_CNY_T:
-            x = date2num(np.datetime64(f"{month}-01"))
-            if self.x[0] <= x <= self.x[-1]:
-                ax.plot([x], [cny_t / usd_cny], marker="v", ms=7, color=MARK_COLOUR, ls="none")
-                ax.annotate(
-                    label,
-                    (x, cny_t / usd_cny),
-                    xytext=(4, 4),
-                    textcoords="offset points",
-                    fontsize=7,
-                    color=MARK_COLOUR,
-                )
-                self.marks_usd_t.append(cny_t / usd_cny)
-        ax.plot([], [], marker="v", ls="none", color=MARK_COLOUR, label="Real price (China)")
-        self.legend = None
-
-    def _artists(self) -> list:
-        return [self.chemical, self.concentrate, self.overlay, self.legend]
-
-    def update(self, model: LithiumModel, overlay: Overlay | None) -> None:
-        n = months_run(model)
-        chem = series(model, "price_chemical_usd_t")
-        self.chemical.set_data(self.x[:n], chem)
-        self.concentrate.set_data(self.x[:n], series(model, "price_concentrate_usd_t"))
-        shown: list[float] = list(chem) + self.marks_usd_t
-        cf = overlay.price_chemical_usd_t[:n] if overlay is not None else []
-        shown += list(cf)
-        self._draw_overlay(overlay, "Chemical", cf)
-        self.ax.set_ylim(0, _top(shown, EMPTY_PRICE_TOP_USD_T if n == 0 else 0.0))
-        self.hint.set_visible(n == 0)
+def _x_time(model: LithiumModel) -> dict[str, Any]:
+    """A fixed x axis over the scenario's months, so lines grow in a still frame."""
+    return {
+        "field": "month",
+        "type": "temporal",
+        "title": None,
+        "scale": {"domain": [_month(model, 0), _month(model, model.n_months - 1)]},
+        "axis": {"format": "%Y", "tickCount": {"interval": "year", "step": 2}},
+    }
 
 
-class LossShareChart(_TimeChart):
-    def __init__(self, model: LithiumModel) -> None:
-        super().__init__(model, "Share of mine output made at a loss")
-        ax = self.ax
-        ax.set_ylim(-0.02, 1.02)
-        ax.yaxis.set_major_formatter(FuncFormatter(_percent))
-        colour = RESOURCE_COLOURS["lepidolite"]
-        (self.lepidolite,) = ax.plot([], [], lw=1.8, color=colour, label="Lepidolite mines")
-        (self.all,) = ax.plot([], [], lw=1.3, color="0.35", label="All mines")
-        (self.overlay,) = ax.plot([], [], lw=1.5, ls="--", color=colour, label="_overlay")
-        self.legend = None
-
-    def _artists(self) -> list:
-        return [self.lepidolite, self.all, self.overlay, self.legend]
-
-    def update(self, model: LithiumModel, overlay: Overlay | None) -> None:
-        n = months_run(model)
-        self.lepidolite.set_data(self.x[:n], series(model, "loss_making_share_lepidolite"))
-        self.all.set_data(self.x[:n], series(model, "loss_making_share"))
-        cf = overlay.loss_share_lepidolite[:n] if overlay is not None else []
-        self._draw_overlay(overlay, "Lepidolite", cf)
-        self.hint.set_visible(n == 0)
+def _month(model: LithiumModel, index: int) -> str:
+    return f"{model.dates[index]:%Y-%m}-01"
 
 
-class ProductionChart(_TimeChart):
-    def __init__(self, model: LithiumModel) -> None:
-        super().__init__(model, "Mine output by resource and demand (t LCE per month)")
-        ax = self.ax
-        ax.yaxis.set_major_formatter(FuncFormatter(_kilo))
-        (self.demand,) = ax.plot([], [], lw=1.4, color="black", label="Demand", zorder=3)
-        handles = [Patch(color=RESOURCE_COLOURS[r], label=r.capitalize()) for r in RESOURCES]
-        self.legend = ax.legend(
-            handles=[*handles, self.demand], loc="upper left", fontsize=7, ncol=2
-        )
-        self.stack: list = []
+def _y_extent(field: str, title: str | None = None) -> dict[str, Any]:
+    """A y axis whose top is the data's ``extent`` row (a round number), not Vega's own nice."""
+    return {
+        "field": field,
+        "type": "quantitative",
+        "title": title,
+        "scale": {"nice": False, "zero": True},
+        "axis": {"format": "~s", "tickCount": 5, "labelExpr": ZERO_LABEL},
+    }
 
-    def _artists(self) -> list:
-        return [*self.stack, self.demand]
 
-    def update(self, model: LithiumModel) -> None:
-        n = months_run(model)
-        for collection in self.stack:
-            collection.remove()
-        self.stack = []
-        layers = [np.nan_to_num(series(model, f"production_t_{r}"), nan=0.0) for r in RESOURCES]
-        demand = series(model, "demand_t")
-        if n:
-            self.stack = self.ax.stackplot(
-                self.x[:n], *layers, colors=[RESOURCE_COLOURS[r] for r in RESOURCES], alpha=0.75
+def _hint_layer() -> dict[str, Any]:
+    return {
+        "data": {"name": "hint"},
+        "mark": {
+            "type": "text",
+            "x": {"expr": "width / 2"},
+            "y": {"expr": "height / 2"},
+            "fontSize": 13,
+            "color": "#666",
+        },
+        "encoding": {"text": {"field": "text"}},
+    }
+
+
+def _extent_layer(x: dict[str, Any], y_field: str) -> dict[str, Any]:
+    """Invisible points at the axis tops: they fix the y domain to a round number."""
+    return {
+        "data": {"name": "extent"},
+        "mark": {"type": "point", "opacity": 0},
+        "encoding": {"x": x, "y": {"field": y_field, "type": "quantitative"}},
+    }
+
+
+def _lines(names: Sequence[str], colours: Sequence[str], dashed: Sequence[bool]) -> dict:
+    return {
+        "color": {
+            "field": "series",
+            "type": "nominal",
+            "title": None,
+            "scale": {"domain": list(names), "range": list(colours)},
+            "legend": {"orient": "top-left", "fillColor": "rgba(255,255,255,0.8)"},
+        },
+        "strokeDash": {
+            "field": "series",
+            "type": "nominal",
+            "scale": {"domain": list(names), "range": [[6, 3] if d else [1, 0] for d in dashed]},
+            "legend": None,
+        },
+    }
+
+
+def price_spec(model: LithiumModel, overlay_label: str | None) -> dict[str, Any]:
+    names = ["Chemical", "Concentrate"]
+    colours = ["#1f77b4", "#ff7f0e"]
+    if overlay_label:
+        names.append(f"Chemical, {overlay_label}")
+        colours.append(OVERLAY_COLOUR)
+    x = _x_time(model)
+    usd_cny = float(model.p["usd_cny"])
+    marks = [
+        {"month": f"{month}-01", "usd_t": cny_t / usd_cny, "label": label}
+        for month, cny_t, label in REAL_MARKS_CNY_T
+        if _month(model, 0) <= f"{month}-01" <= _month(model, model.n_months - 1)
+    ]
+    spec = _base("Chemical and concentrate price (USD per t LCE)", "triangles: real China price")
+    spec["layer"] = [
+        _extent_layer(x, "usd_t"),
+        {
+            "data": {"name": "lines"},
+            "transform": [{"fold": names, "as": ["series", "usd_t"]}],
+            "mark": {"type": "line", "strokeWidth": 1.8},
+            "encoding": {"x": x, "y": _y_extent("usd_t"), **_lines(names, colours, [0, 0, 1])},
+        },
+        {
+            "data": {"values": marks},
+            "mark": {"type": "point", "shape": "triangle-down", "filled": True, "size": 70},
+            "encoding": {
+                "x": {"field": "month", "type": "temporal"},
+                "y": {"field": "usd_t", "type": "quantitative"},
+                "color": {"value": MARK_COLOUR},
+            },
+        },
+        {
+            "data": {"values": marks},
+            "mark": {"type": "text", "align": "left", "dx": 6, "dy": -6, "fontSize": 10},
+            "encoding": {
+                "x": {"field": "month", "type": "temporal"},
+                "y": {"field": "usd_t", "type": "quantitative"},
+                "text": {"field": "label"},
+                "color": {"value": MARK_COLOUR},
+            },
+        },
+        _hint_layer(),
+    ]
+    return spec
+
+
+def loss_share_spec(model: LithiumModel, overlay_label: str | None) -> dict[str, Any]:
+    names = ["Lepidolite mines", "All mines"]
+    colours = [RESOURCE_COLOURS["lepidolite"], "#595959"]
+    if overlay_label:
+        names.append(f"Lepidolite, {overlay_label}")
+        colours.append(RESOURCE_COLOURS["lepidolite"])
+    spec = _base("Share of mine output made at a loss")
+    spec["layer"] = [
+        {
+            "data": {"name": "lines"},
+            "transform": [{"fold": names, "as": ["series", "share"]}],
+            "mark": {"type": "line", "strokeWidth": 1.8},
+            "encoding": {
+                "x": _x_time(model),
+                "y": {
+                    "field": "share",
+                    "type": "quantitative",
+                    "title": None,
+                    "scale": {"domain": [0, 1]},
+                    "axis": {"format": "%", "tickCount": 5},
+                },
+                **_lines(names, colours, [0, 0, 1]),
+            },
+        },
+        _hint_layer(),
+    ]
+    return spec
+
+
+def production_spec(model: LithiumModel) -> dict[str, Any]:
+    resources = [r.capitalize() for r in RESOURCES]
+    names = [*resources, "Demand"]
+    colour = {
+        "field": "series",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": names, "range": [*(RESOURCE_COLOURS[r] for r in RESOURCES), "black"]},
+        "legend": {"orient": "top-left", "columns": 3, "fillColor": "rgba(255,255,255,0.8)"},
+    }
+    x = _x_time(model)
+    spec = _base("Mine output by resource and demand (t LCE per month)")
+    spec["layer"] = [
+        _extent_layer(x, "t"),
+        {
+            "data": {"name": "lines"},
+            "transform": [
+                {"fold": resources, "as": ["series", "t"]},
+                {"calculate": f"indexof({resources!r}, datum.series)", "as": "order"},
+            ],
+            "mark": {"type": "area", "opacity": 0.75},
+            "encoding": {
+                "x": x,
+                "y": {**_y_extent("t"), "stack": "zero"},
+                "color": colour,
+                "order": {"field": "order", "type": "quantitative"},
+            },
+        },
+        {
+            "data": {"name": "lines"},
+            "mark": {"type": "line", "strokeWidth": 1.5},
+            "encoding": {
+                "x": x,
+                "y": {"field": "Demand", "type": "quantitative"},
+                "color": {"datum": "Demand", "scale": colour["scale"]},
+            },
+        },
+        _hint_layer(),
+    ]
+    return spec
+
+
+def cost_curve_spec() -> dict[str, Any]:
+    names = [r.capitalize() for r in RESOURCES]
+    x = {
+        "field": "x0",
+        "type": "quantitative",
+        "title": "Cumulative mine output this month (t LCE)",
+        "scale": {"nice": False, "zero": True},
+        "axis": {"format": "~s", "tickCount": 5, "grid": False, "labelExpr": ZERO_LABEL},
+    }
+    spec = _base("Cost curve by resource (USD per t LCE)", "hatched: made at a loss")
+    spec["layer"] = [
+        {
+            "data": {"name": "extent"},
+            "mark": {"type": "point", "opacity": 0},
+            "encoding": {"x": {**x, "field": "x"}, "y": _y_extent("y")},
+        },
+        {
+            "data": {"name": "mines"},
+            "mark": {"type": "rect", "strokeWidth": 0.6},
+            "encoding": {
+                "x": x,
+                "x2": {"field": "x1"},
+                "y": {"field": "cost_usd_t", "type": "quantitative"},
+                "y2": {"datum": 0},
+                "color": {
+                    "field": "resource",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {
+                        "domain": names,
+                        "range": [RESOURCE_COLOURS[r] for r in RESOURCES],
+                    },
+                    "legend": {
+                        "orient": "top-left",
+                        "columns": 2,
+                        "fillColor": "rgba(255,255,255,0.8)",
+                    },
+                },
+                "stroke": {
+                    "condition": {"test": "datum.loss", "value": "black"},
+                    "value": None,
+                },
+            },
+        },
+        {
+            "data": {"name": "hatch"},
+            "mark": {"type": "rule", "color": "black", "strokeWidth": 0.8, "opacity": 0.8},
+            "encoding": {
+                "x": {"field": "x", "type": "quantitative"},
+                "y": {"field": "y", "type": "quantitative"},
+                "x2": {"field": "x2"},
+                "y2": {"field": "y2"},
+            },
+        },
+        {
+            "data": {"name": "price"},
+            "mark": {"type": "rule", "strokeDash": [6, 3], "strokeWidth": 1.6, "color": "black"},
+            "encoding": {"y": {"field": "usd_t", "type": "quantitative"}},
+        },
+        {
+            "data": {"name": "price"},
+            "mark": {
+                "type": "text",
+                "align": "right",
+                "x": {"expr": "width - 4"},
+                "dy": -7,
+                "fontSize": 10,
+            },
+            "encoding": {
+                "y": {"field": "usd_t", "type": "quantitative"},
+                "text": {"field": "label"},
+            },
+        },
+        _hint_layer(),
+    ]
+    return spec
+
+
+# --- data (rebuilt when what a chart shows changes) --------------------------------------
+
+
+def _hint(started: bool) -> list[dict[str, Any]]:
+    return [] if started else [{"text": HINT}]
+
+
+def _time_rows(model: LithiumModel, columns: dict[str, Sequence[float]]) -> list[dict]:
+    n = months_run(model)
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = {"month": _month(model, i)}
+        for name, values in columns.items():
+            row[name] = finite(values[i]) if i < len(values) else None
+        rows.append(row)
+    return rows
+
+
+def price_data(model: LithiumModel, overlay: Overlay | None) -> dict[str, list[dict]]:
+    n = months_run(model)
+    chemical = series(model, "price_chemical_usd_t")
+    columns: dict[str, Sequence[float]] = {
+        "Chemical": chemical,
+        "Concentrate": series(model, "price_concentrate_usd_t"),
+    }
+    shown = [*chemical, *(cny_t / float(model.p["usd_cny"]) for _, cny_t, _ in REAL_MARKS_CNY_T)]
+    if overlay is not None:
+        columns[f"Chemical, {overlay.label}"] = overlay.price_chemical_usd_t[:n]
+        shown += list(overlay.price_chemical_usd_t[:n])
+    top = _top(shown, EMPTY_PRICE_TOP_USD_T if n == 0 else 0.0)
+    return {
+        "lines": _time_rows(model, columns),
+        "extent": [{"month": _month(model, 0), "usd_t": top}],
+        "hint": _hint(n > 0),
+    }
+
+
+def loss_share_data(model: LithiumModel, overlay: Overlay | None) -> dict[str, list[dict]]:
+    n = months_run(model)
+    columns: dict[str, Sequence[float]] = {
+        "Lepidolite mines": series(model, "loss_making_share_lepidolite"),
+        "All mines": series(model, "loss_making_share"),
+    }
+    if overlay is not None:
+        columns[f"Lepidolite, {overlay.label}"] = overlay.loss_share_lepidolite[:n]
+    return {"lines": _time_rows(model, columns), "hint": _hint(n > 0)}
+
+
+def production_data(model: LithiumModel) -> dict[str, list[dict]]:
+    n = months_run(model)
+    columns = {r.capitalize(): series(model, f"production_t_{r}") for r in RESOURCES}
+    columns["Demand"] = series(model, "demand_t")
+    rows = _time_rows(model, columns)
+    for row in rows:  # a resource with no mine yet is zero output, not a gap in the stack
+        for r in RESOURCES:
+            row[r.capitalize()] = row[r.capitalize()] or 0.0
+    totals = [sum(row[r.capitalize()] for r in RESOURCES) for row in rows]
+    demand = [row["Demand"] for row in rows if row["Demand"] is not None]
+    top = _top([*totals, *demand], EMPTY_OUTPUT_TOP_T if n == 0 else 0.0)
+    return {
+        "lines": rows,
+        "extent": [{"month": _month(model, 0), "t": top}],
+        "hint": _hint(n > 0),
+    }
+
+
+def hatch_segments(
+    x0: float, x1: float, top: float, x_max: float, y_max: float
+) -> list[dict[str, float]]:
+    """Diagonal lines filling the bar [x0, x1] x [0, top], spaced evenly along the whole x axis
+    (so neighbouring bars' hatching lines up) and about 45 degrees on screen."""
+    if not (x1 > x0 and top > 0 and x_max > 0 and y_max > 0):
+        return []
+    spacing = x_max / HATCH_LINES_ACROSS
+    slope = (y_max / x_max) * PLOT_ASPECT  # data units of y per unit of x for 45 degrees
+    run = top / slope  # the x distance a line needs to climb the bar
+    segments = []
+    first = math.floor((x0 - run) / spacing) + 1
+    k = first
+    while k * spacing < x1:
+        start = k * spacing  # where the line meets y = 0
+        lo, hi = max(x0, start), min(x1, start + run)
+        if hi > lo:
+            segments.append(
+                {
+                    "x": lo,
+                    "y": (lo - start) * slope,
+                    "x2": hi,
+                    "y2": (hi - start) * slope,
+                }
             )
-        self.demand.set_data(self.x[:n], demand)
-        total = list(np.sum(layers, axis=0)) if n else []
-        self.ax.set_ylim(0, _top([*total, *demand], EMPTY_OUTPUT_TOP_T if n == 0 else 0.0))
-        self.hint.set_visible(n == 0)
+        k += 1
+    return segments
 
 
-class CostCurveChart(_Chart):
-    """This month's supply curve: producing mines by cash cost, coloured by resource, loss-makers
-    hatched, against the chemical price."""
-
-    def __init__(self, model: LithiumModel) -> None:
-        super().__init__("Cost curve by resource (USD per t LCE)")
-        ax = self.ax
-        ax.grid(False, axis="x")
-        ax.yaxis.set_major_formatter(FuncFormatter(_kilo))
-        ax.xaxis.set_major_formatter(FuncFormatter(_kilo))
-        ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.set_xlabel("Cumulative mine output this month (t LCE)", fontsize=8, labelpad=1)
-        self.price = ax.axhline(math.nan, color="black", ls="--", lw=1.4, label="Chemical price")
-        handles: list = [Patch(color=RESOURCE_COLOURS[r], label=r.capitalize()) for r in RESOURCES]
-        handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="At a loss"))
-        handles.append(self.price)
-        self.legend = ax.legend(handles=handles, loc="upper left", fontsize=7, ncol=2)
-        self.bars: list = []
-        self.when = ax.text(0.99, 0.97, "", transform=ax.transAxes, ha="right", va="top")
-        self.hint = ax.text(0.5, 0.5, HINT, transform=ax.transAxes, ha="center", color="0.4")
-
-    def _artists(self) -> list:
-        return [*(bar for bars in self.bars for bar in bars), self.price, self.when]
-
-    def _static(self) -> object:
-        return (self.ax.get_xlim(), self.ax.get_ylim(), self.hint.get_visible())
-
-    def update(self, model: LithiumModel) -> None:
-        for bars in self.bars:
-            bars.remove()
-        self.bars = []
-        ax = self.ax
-        started = months_run(model) > 0
-        producing = [m for m in model.mines if m.output_t > 0.0] if started else []
-        mines = sorted(producing, key=lambda m: m.cost_chem_equiv_usd_t())
-        costs = np.array([m.cost_chem_equiv_usd_t() for m in mines])
-        widths = np.array([m.output_t for m in mines])
-        lefts = np.cumsum(widths) - widths
-        for resource in RESOURCES:
-            colour = RESOURCE_COLOURS[resource]
-            for loss in (False, True):
-                sel = [
-                    i
-                    for i, m in enumerate(mines)
-                    if (m.resource, m.loss_making) == (resource, loss)
-                ]
-                if sel:
-                    self.bars.append(
-                        ax.bar(
-                            lefts[sel],
-                            costs[sel],
-                            width=widths[sel],
-                            align="edge",
-                            color=colour,
-                            edgecolor="black" if loss else colour,
-                            linewidth=0.6 if loss else 0.3,
-                            hatch="///" if loss else None,
-                        )
-                    )
-        price = float(model.last_price["chemical"]) if started else math.nan
-        self.price.set_ydata([price, price])
-        top = max([*costs, price if started else 0.0, 0.0])
-        ax.set_ylim(0, _top([top * 1.3], EMPTY_PRICE_TOP_USD_T if not started else 0.0))
-        ax.set_xlim(0, _top([float(widths.sum())], EMPTY_OUTPUT_TOP_T if not started else 0.0))
-        self.when.set_text(f"{model.dates[model.month]:%Y-%m}" if started else "")
-        self.hint.set_visible(not started)
+def cost_curve_data(model: LithiumModel) -> dict[str, list[dict]]:
+    started = months_run(model) > 0
+    producing = [m for m in model.mines if m.output_t > 0.0] if started else []
+    ranked = sorted(((m.cost_chem_equiv_usd_t(), m) for m in producing), key=lambda cm: cm[0])
+    price = float(model.last_price["chemical"]) if started else math.nan
+    rows, left = [], 0.0
+    for cost, mine in ranked:
+        rows.append(
+            {
+                "x0": left,
+                "x1": left + mine.output_t,
+                "cost_usd_t": finite(cost),
+                "resource": mine.resource.capitalize(),
+                "loss": bool(mine.loss_making),
+                "name": mine.name,
+            }
+        )
+        left += mine.output_t
+    costs = [cost for cost, _ in ranked]
+    y_max = _top([max([*costs, price if started else 0.0, 0.0]) * 1.3], 0.0)
+    if not started:
+        y_max = _top([], EMPTY_PRICE_TOP_USD_T)
+    x_max = _top([left], EMPTY_OUTPUT_TOP_T if not started else 0.0)
+    hatch = [
+        segment
+        for row in rows
+        if row["loss"] and row["cost_usd_t"] is not None
+        for segment in hatch_segments(row["x0"], row["x1"], row["cost_usd_t"], x_max, y_max)
+    ]
+    when = f"{model.dates[model.month]:%Y-%m}" if started else ""
+    return {
+        "mines": rows,
+        "hatch": hatch,
+        "price": [{"usd_t": price, "label": f"Chemical price {when}"}] if started else [],
+        "extent": [{"x": x_max, "y": y_max}],
+        "hint": _hint(started),
+    }
 
 
 class ChartSet:
-    """One session's four charts; ``png`` redraws a chart only when its key changed."""
+    """One session's four charts; ``view`` rebuilds a chart's data only when its key changed."""
 
     def __init__(self, model: LithiumModel) -> None:
         self.model = model
-        self.price = PriceChart(model)
-        self.cost_curve = CostCurveChart(model)
-        self.loss_share = LossShareChart(model)
-        self.production = ProductionChart(model)
-        self._cache: dict[str, tuple[object, bytes]] = {}
-        self.draws = 0  # charts encoded so far (read by the tests: nothing redrawn needlessly)
+        self._cache: dict[str, tuple[object, ChartView]] = {}
+        self._specs: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self.draws = 0  # datasets built so far (read by the tests: nothing redrawn needlessly)
 
-    def png(self, chart: str, overlay: Overlay | None = None) -> bytes:
+    def _spec(self, chart: str, overlay_label: str | None) -> dict[str, Any]:
+        key = (chart, overlay_label)
+        if key not in self._specs:
+            if chart == "price":
+                self._specs[key] = price_spec(self.model, overlay_label)
+            elif chart == "loss_share":
+                self._specs[key] = loss_share_spec(self.model, overlay_label)
+            elif chart == "production":
+                self._specs[key] = production_spec(self.model)
+            else:
+                self._specs[key] = cost_curve_spec()
+        return self._specs[key]
+
+    def view(self, chart: str, overlay: Overlay | None = None) -> ChartView:
+        if chart not in CHARTS:
+            raise ValueError(f"chart: expected one of {', '.join(CHARTS)}, got {chart!r}")
         model = self.model
         uses_overlay = chart in ("price", "loss_share")
-        key = (model.month, months_run(model), overlay if uses_overlay else None)
+        shown = overlay if uses_overlay else None
+        key = (model.month, months_run(model), shown)
         cached = self._cache.get(chart)
         if cached is not None and cached[0] == key:
             return cached[1]
-        view = getattr(self, chart)
-        if uses_overlay:
-            view.update(model, overlay)
+        label = shown.label if shown is not None else None
+        if chart == "price":
+            data = price_data(model, shown)
+        elif chart == "loss_share":
+            data = loss_share_data(model, shown)
+        elif chart == "production":
+            data = production_data(model)
         else:
-            view.update(model)
-        data = view.render()
+            data = cost_curve_data(model)
         self.draws += 1
-        self._cache[chart] = (key, data)
-        return data
+        stamp = f"{id(model)}:{months_run(model)}:{label or ''}:{self.draws}"
+        view = ChartView(spec=self._spec(chart, label), data=data, stamp=stamp)
+        self._cache[chart] = (key, view)
+        return view

@@ -155,7 +155,7 @@ def server_env(
     env[CODE_ENV] = code
     env[MAX_SESSIONS_ENV] = str(max_sessions)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    env["SOLARA_KERNEL_CULL_TIMEOUT"] = CULL_TIMEOUT
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CULL_TIMEOUT)  # the tests shorten it
     # glibc gives each thread (Solara runs one per session) an arena that keeps freed memory;
     # two arenas are enough for a server that is one process bound by the GIL.
     env.setdefault("MALLOC_ARENA_MAX", "2")

@@ -90,22 +90,21 @@ def proxy_trap() -> Iterator[ProxyTrap]:
     trap.sock.close()
 
 
-@pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory, proxy_trap: ProxyTrap) -> Iterator[str]:
-    """Start ``lithium-abm dashboard`` on a free port, its proxy variables pointed at the trap,
-    and wait until it answers."""
+@contextlib.contextmanager
+def _server(log: Path, cwd: Path, env: dict[str, str], *extra: str) -> Iterator[str]:
+    """``lithium-abm dashboard`` on a free port, until it answers; stopped (and checked gone)
+    on exit, as a service manager stops it (SIGTERM)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("dashboard") / "server.log"
     cmd = [sys.executable, "-m", "lithium_abm", "dashboard", "--no-open", "--port", str(port)]
     started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            cmd,
+            [*cmd, *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
-            cwd=tmp_path_factory.getbasetemp(),
+            cwd=cwd,
             start_new_session=True,  # its own process group, so nothing can outlive the test
-            env=proxy_trap.env(),
+            env=env,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -135,6 +134,14 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory, proxy_trap: ProxyTra
     assert server_gone, "the Solara server outlived `lithium-abm dashboard` after SIGTERM"
 
 
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory, proxy_trap: ProxyTrap) -> Iterator[str]:
+    """The dashboard for the browser tests, its proxy variables pointed at the trap."""
+    log = tmp_path_factory.mktemp("dashboard") / "server.log"
+    with _server(log, tmp_path_factory.getbasetemp(), proxy_trap.env()) as url:
+        yield url
+
+
 def _local_get(url: str):
     """GET without any proxy (the test process's own environment may name one)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -158,8 +165,9 @@ def _is_local(url: str) -> bool:
     return parsed.hostname in LOCAL_HOSTS
 
 
-def _open(browser, url: str, external: list[str]):
-    """A fresh browser context (a new session) on the dashboard; outside requests are cut."""
+def _guarded(browser, external: list[str]):
+    """A fresh browser context (a new session) whose requests beyond 127.0.0.1 are cut and
+    recorded in ``external``."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
 
     def guard(route) -> None:
@@ -170,25 +178,35 @@ def _open(browser, url: str, external: list[str]):
             route.abort()
 
     context.route("**/*", guard)
+    return context
+
+
+def _open(browser, url: str, external: list[str]):
+    """A new session on the dashboard, once its four charts are drawn."""
+    context = _guarded(browser, external)
     page = context.new_page()
     page.on("websocket", lambda ws: None if _is_local(ws.url) else external.append(ws.url))
     page.goto(url)
     page.get_by_text("seed 1: start").wait_for(timeout=UI_TIMEOUT_MS)
-    page.locator("img").nth(CHARTS - 1).wait_for(timeout=UI_TIMEOUT_MS)
+    page.wait_for_function(
+        f"document.querySelectorAll('[class*=chart-] [data-rendered]').length === {CHARTS}",
+        timeout=UI_TIMEOUT_MS,
+    )
     return context, page
 
 
 def _charts(page) -> dict[str, str]:
-    """Each chart's image source (a fresh blob URL whenever the server sends a new picture)."""
+    """Each chart's drawn stamp (the browser sets it once it has drawn new data)."""
     return page.evaluate(
         """() => Object.fromEntries(Array.from(document.querySelectorAll("[class*=chart-]"))
             .map(el => [Array.from(el.classList).find(c => c.startsWith("chart-")),
-                        el.querySelector("img") ? el.querySelector("img").src : ""]))"""
+                        el.querySelector("[data-rendered]") ?
+                            el.querySelector("[data-rendered]").dataset.rendered : ""]))"""
     )
 
 
 def _wait_for_charts(page, before: dict[str, str], changed: set[str]) -> dict[str, str]:
-    """Poll until the ``changed`` charts have new pictures (the others are then compared)."""
+    """Poll until the ``changed`` charts are drawn anew (the others are then compared)."""
     deadline = time.perf_counter() + UI_TIMEOUT_MS / 1000
     while True:
         after = _charts(page)
@@ -205,10 +223,12 @@ def _status(page, text: str) -> None:
 def _step(page, times: int) -> None:
     for _ in range(times):
         button = page.get_by_role("button", name="Step", exact=True)
-        before = page.locator("img").first.get_attribute("src")
+        before = _charts(page)["chart-price"]
         button.click()
         page.wait_for_function(
-            "src => document.querySelector('img').src !== src", arg=before, timeout=UI_TIMEOUT_MS
+            "s => document.querySelector('.chart-price [data-rendered]').dataset.rendered !== s",
+            arg=before,
+            timeout=UI_TIMEOUT_MS,
         )
 
 
@@ -264,7 +284,7 @@ def test_a_lecturer_screen(chromium: str, dashboard_url: str) -> None:
             assert page.title() == TITLE
 
             # Fits 1280 x 720: every chart entirely on screen, price and cost curve on top.
-            boxes = {c: page.locator(f".chart-{c} img").bounding_box() for c in CHART_NAMES}
+            boxes = {c: page.locator(f".chart-{c} canvas").bounding_box() for c in CHART_NAMES}
             for chart, box in boxes.items():
                 assert box is not None and box["width"] > 300, chart
                 assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (chart, box)
@@ -359,6 +379,59 @@ def test_server_never_fetches_from_the_internet(
         assert installed.status == 200  # what solara-assets installs is still served
     time.sleep(1.0)
     assert proxy_trap.attempts == [], f"the server tried to connect out: {proxy_trap.attempts}"
+
+
+def test_access_code_class_limit_and_freed_sessions(
+    chromium: str, tmp_path: Path, proxy_trap: ProxyTrap
+) -> None:
+    """With ``--code`` a browser sees nothing until the code is typed, and a wrong code is
+    refused; with ``--max-sessions 1`` a second browser is told the class is full; once the
+    first closes, its session is freed (here after a 2 s cull timeout) and a new one gets in."""
+    from playwright.sync_api import sync_playwright
+
+    env = proxy_trap.env() | {"SOLARA_KERNEL_CULL_TIMEOUT": "2s"}
+    args = ("--code", "salar", "--max-sessions", "1")
+    external: list[str] = []
+    with _server(tmp_path / "server.log", tmp_path, env, *args) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            first = _guarded(browser, external)
+            page = first.new_page()
+            page.goto(url)
+            code_box = page.get_by_label("Access code (on the board)")
+            code_box.wait_for(timeout=UI_TIMEOUT_MS)
+            assert page.locator("[class*=chart-]").count() == 0
+            code_box.fill("salt")
+            code_box.press("Enter")
+            page.get_by_text("Wrong code, try again.").wait_for(timeout=UI_TIMEOUT_MS)
+            assert page.locator("[class*=chart-]").count() == 0
+            assert not page.get_by_role("button", name="Step", exact=True).is_visible()
+            code_box.fill("salar")
+            code_box.press("Enter")
+            page.get_by_text("seed 1: start").wait_for(timeout=UI_TIMEOUT_MS)
+
+            second = _guarded(browser, external)
+            other = second.new_page()
+            other.goto(url)
+            other.get_by_text(re.compile("The class is full")).wait_for(timeout=UI_TIMEOUT_MS)
+            second.close()
+            first.close()
+
+            deadline = time.perf_counter() + 60
+            while True:  # the closed sessions are culled, then a new browser gets in
+                third = _guarded(browser, external)
+                late = third.new_page()
+                late.goto(url)
+                late.wait_for_timeout(1500)
+                if late.get_by_label("Access code (on the board)").is_visible():
+                    break
+                third.close()
+                assert time.perf_counter() < deadline, "closed sessions were never freed"
+                time.sleep(2)
+            third.close()
+        finally:
+            browser.close()
+    assert external == [], f"the page tried to reach outside hosts: {external[:5]}"
 
 
 def test_access_code_is_generated_off_localhost() -> None:
@@ -491,7 +564,7 @@ def test_overlay_is_the_same_seed_without_support() -> None:
 
 
 def test_charts_redraw_only_what_changed() -> None:
-    """A step redraws four charts; a lever moved or the same step asked again, none; an
+    """A step gives four charts new data; a lever moved or the same step asked again, none; an
     overlay, only the price and loss-share charts."""
     from lithium_abm.experiments.dashboard import NO_SUPPORT_OVERLAY, Session
     from lithium_abm.experiments.dashboard_charts import CHARTS
@@ -499,41 +572,124 @@ def test_charts_redraw_only_what_changed() -> None:
     session = Session("classroom")
     charts = session.charts
 
-    def draw() -> None:
+    def draw() -> dict[str, str]:
         overlay = session.overlay()
-        for chart in CHARTS:
-            assert charts.png(chart, overlay).startswith(b"\x89PNG")
+        return {chart: charts.view(chart, overlay).stamp for chart in CHARTS}
 
-    draw()
+    first = draw()
     assert charts.draws == 4
     session.step()
-    draw()
-    assert charts.draws == 8
+    stepped = draw()
+    assert charts.draws == 8 and all(stepped[c] != first[c] for c in CHARTS)
     session.values["tariff_us"] = 1.0
-    draw()
-    assert charts.draws == 8
+    assert draw() == stepped and charts.draws == 8
     session.overlay_choice = NO_SUPPORT_OVERLAY
-    draw()
+    overlaid = draw()
     assert charts.draws == 10
+    assert {c for c in CHARTS if overlaid[c] != stepped[c]} == {"price", "loss_share"}
+    assert charts.view("price", session.overlay()).spec is not charts.view("price").spec
 
 
-def test_empty_charts_have_sane_axes() -> None:
-    """Before the first month: round tick labels that differ (not '1 1 1 0 0 0') and a hint."""
+def _layer_data(view) -> set[str]:
+    return {layer["data"]["name"] for layer in view.spec["layer"] if "name" in layer["data"]}
+
+
+def test_empty_charts_show_a_hint_and_round_axes() -> None:
+    """Before the first month: a hint on every chart and a round axis top (not '1 1 1 0 0 0');
+    after a step, no hint. Every dataset the specification names is sent, and no other."""
+    import json
+
     from lithium_abm.experiments.dashboard import Session
+    from lithium_abm.experiments.dashboard_charts import (
+        CHARTS,
+        EMPTY_OUTPUT_TOP_T,
+        EMPTY_PRICE_TOP_USD_T,
+        nice_ceiling,
+    )
 
     session = Session("classroom")
     charts = session.charts
-    for name in ("price", "production", "cost_curve"):
-        chart = getattr(charts, name)
-        charts.png(name)
-        chart.fig.canvas.draw()
-        labels = [t.get_text() for t in chart.ax.get_yticklabels() if t.get_text()]
-        assert len(labels) >= 4 and len(set(labels)) == len(labels), (name, labels)
-        assert labels[0] == "0" and labels[-1].endswith("k"), (name, labels)
-        assert chart.hint.get_visible()
+    for name in CHARTS:
+        view = charts.view(name)
+        assert view.data["hint"] == [{"text": "Press Step, Play or a Run-to button"}], name
+        assert _layer_data(view) == set(view.data), name
+        json.dumps(view.spec, allow_nan=False)
+    real_peak_usd_t = 590_000 / session.model.p["usd_cny"]  # the reference mark stays on screen
+    top = max(EMPTY_PRICE_TOP_USD_T, real_peak_usd_t) * 1.05
+    assert charts.view("price").data["extent"][0]["usd_t"] == nice_ceiling(top) == 100_000
+    assert charts.view("production").data["extent"][0]["t"] == nice_ceiling(
+        EMPTY_OUTPUT_TOP_T * 1.05
+    )
     session.step()
-    charts.png("price")
-    assert not charts.price.hint.get_visible()
+    for name in CHARTS:
+        view = charts.view(name)
+        assert view.data["hint"] == [], name
+        json.dumps(view.data, allow_nan=False)  # JSON has no NaN: gaps are null
+    price = charts.view("price").data
+    assert len(price["lines"]) == 1 and price["lines"][0]["month"] == "2015-01-01"
+    top = price["extent"][0]["usd_t"]
+    assert top >= price["lines"][0]["Chemical"] and top >= 590_000 / session.model.p["usd_cny"]
+
+
+def test_cost_curve_data_is_the_supply_curve() -> None:
+    """Producing mines by rising cash cost, bars side by side, coloured by resource, loss-makers
+    (and only they) hatched inside their bars, the chemical price as the line."""
+    from lithium_abm.experiments.dashboard import Session
+
+    session = Session("classroom")
+    session.run_to("2024-06")
+    data = session.charts.view("cost_curve").data
+    mines = data["mines"]
+    producing = [m for m in session.model.mines if m.output_t > 0]
+    assert len(mines) == len(producing) > 10
+    costs = [m["cost_usd_t"] for m in mines]
+    assert costs == sorted(costs)
+    assert all(a["x1"] == b["x0"] for a, b in zip(mines, mines[1:], strict=False))
+    assert mines[-1]["x1"] == pytest.approx(sum(m.output_t for m in producing))
+    assert {m["resource"] for m in mines} <= {"Brine", "Spodumene", "Lepidolite", "Clay"}
+    losing = [m for m in mines if m["loss"]]
+    assert losing and any(m["resource"] == "Lepidolite" for m in losing)
+    price = data["price"][0]["usd_t"]
+    assert price == pytest.approx(session.model.last_price["chemical"])
+    assert data["price"][0]["label"].endswith("2024-06")
+    for seg in data["hatch"]:
+        inside = [
+            m
+            for m in losing
+            if m["x0"] - 1e-6 <= min(seg["x"], seg["x2"])
+            and max(seg["x"], seg["x2"]) <= m["x1"] + 1e-6
+            and max(seg["y"], seg["y2"]) <= m["cost_usd_t"] + 1e-6
+        ]
+        assert inside, seg
+    assert len(data["hatch"]) >= len(losing)
+    extent = data["extent"][0]
+    assert extent["x"] >= mines[-1]["x1"] and extent["y"] >= max(costs[-1], price)
+
+
+def test_hatch_segments_fill_a_bar_at_45_degrees() -> None:
+    from lithium_abm.experiments.dashboard_charts import PLOT_ASPECT, hatch_segments
+
+    segments = hatch_segments(100.0, 300.0, 5_000.0, x_max=1_000.0, y_max=10_000.0)
+    slope = 10_000.0 / 1_000.0 * PLOT_ASPECT
+    assert len(segments) >= 5
+    for s in segments:
+        assert 100.0 <= s["x"] < s["x2"] <= 300.0
+        assert 0.0 <= s["y"] < s["y2"] <= 5_000.0 + 1e-9
+        assert (s["y2"] - s["y"]) / (s["x2"] - s["x"]) == pytest.approx(slope)
+    assert hatch_segments(5.0, 5.0, 1.0, 10.0, 10.0) == []  # an empty bar
+    assert hatch_segments(0.0, 5.0, 0.0, 10.0, 10.0) == []
+
+
+def test_vega_files_are_installed() -> None:
+    """The widget loads Vega from the files solara-assets installs, at their real versions."""
+    from lithium_abm.experiments.vega_widget import cdn_root, vega_libs
+
+    libs = vega_libs()
+    assert set(libs) == {"vega", "vega-lite", "vega-embed", "requirejs"}
+    for path in libs.values():
+        assert (cdn_root() / path).is_file(), path
+    with pytest.raises(RuntimeError, match="vega: not installed"):
+        vega_libs.__wrapped__(Path("/nonexistent"))
 
 
 def test_nice_ceiling() -> None:
