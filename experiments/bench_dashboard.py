@@ -139,6 +139,35 @@ def tree_rss_mb(pid: int) -> float:
     return total / MB
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process and its descendants have used (0 if gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def browser_cpu_s() -> float:
+    """CPU seconds used so far by this user's Chromium processes (the benchmark's browser)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        name = proc.info.get("name") or ""
+        if name.startswith(("chromium", "headless_shell", "chrome")) and proc.info["cpu_times"]:
+            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return total
+
+
 class PeakMemory:
     """Samples a process tree's RSS in a thread until stopped; keeps the peak."""
 
@@ -303,7 +332,10 @@ async def drive(
                     *(open_session(browser, url) for _ in range(sessions))
                 )
                 results["class_open_mb"] = tree_rss_mb(pid)
+                server_cpu, browser_cpu = tree_cpu_s(pid), browser_cpu_s()
                 steps = await asyncio.gather(*(step_times(page, months) for _, page in opened))
+                results["class_server_cpu_s"] = tree_cpu_s(pid) - server_cpu
+                results["class_browser_cpu_s"] = browser_cpu_s() - browser_cpu
             results["peak_mb"] = peak.peak_mb
             for context, _ in opened:
                 await context.close()
@@ -443,6 +475,13 @@ def format_dashboard_bench(r: dict[str, Any]) -> str:
                 f"{r['class_step_p90_s']:>9.2f} / {r['class_step_max_s']:.2f} s"
                 + (f"  ({r['class_steps_failed']} failed)" if r["class_steps_failed"] else "")
             )
+    steps = max(1, r["class_steps"])
+    lines.append(
+        f"{'  CPU per class step: server':<34}{1000 * r['class_server_cpu_s'] / steps:>15.0f} ms"
+    )
+    lines.append(
+        f"{'  CPU per class step: browsers':<34}{1000 * r['class_browser_cpu_s'] / steps:>15.0f} ms"
+    )
     lines.append(f"{'2015 -> ' + r['to_month'] + ' with run to':<34}{r['run_to_s']:>16.1f} s")
     lines.append(
         "server process left after the command: " + ("YES (a bug)" if r["server_left"] else "none")
