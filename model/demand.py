@@ -36,8 +36,9 @@ def price_response(base_t: float, price_usd_t: float, reference_usd_t: float, el
     return base_t * (price_usd_t / reference_usd_t) ** elasticity
 
 
-# China's EV purchase support by year relative to the 2022 purchase subsidy (seeds: the purchase
-# subsidy ended in 2022; trade-in subsidies doubled in 2024). The demand path already contains
+# China's EV purchase support by year relative to the 2022 purchase subsidy (the purchase subsidy
+# ended in 2022; trade-in subsidies doubled in 2024: public policy record, not copied into the
+# repository). The demand path already contains
 # this history, so only departures from it move demand.
 def ev_support_history(year: float) -> float:
     if year < 2023.0:

@@ -24,7 +24,10 @@ class Exploration:
             developers[key].discover(int(self.world.rng.poisson(expected)))
 
     def china_discovery(self) -> None:
-        """January 2025: China reports over 10 Mt of new resources (seeds)."""
+        """January 2025: China reports over 10 Mt of new resources.
+
+        China Geological Survey, via docs/sources/seeds/001 line 33.
+        """
         found = [d for (r, _), d in sorted(self.pop.developers.items()) if r == "CN"]
         each_tpa = self.world.params.exploration.cn_discovery_2025_tpa / max(1, len(found))
         for developer in found:

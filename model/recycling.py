@@ -51,8 +51,9 @@ def lifetime_pmf(mean_years: float, sd_years: float, max_years: float = 30.0) ->
 def collection_rate(year: float, rate_2020: float, growth_per_year: float, cap: float) -> float:
     """Share of retired battery lithium collected for formal recycling in ``year``.
 
-    Grows linearly from its 2020 value (41% of retired batteries formally recycled, seeds) by
-    ``growth_per_year`` towards the policy ``cap``; never below zero.
+    Grows linearly from its 2020 value (41% of retired batteries recycled,
+    docs/sources/seeds/002 line 299) by ``growth_per_year`` towards the policy ``cap``; never
+    below zero.
     """
     return float(min(cap, max(0.0, rate_2020 + growth_per_year * (year - 2020.0))))
 
