@@ -107,15 +107,38 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+_trim_wanted = threading.Event()
+_trim_lock = threading.Lock()
+_trim_thread: threading.Thread | None = None
+
+
+def _trim_loop() -> None:
+    while True:
+        _trim_wanted.wait()
+        time.sleep(TRIM_DELAY_S)  # sessions closing together are trimmed once
+        _trim_wanted.clear()
+        return_freed_memory()
+
+
+def request_trim() -> None:
+    """Ask the trim thread to return freed memory in ``TRIM_DELAY_S``.
+
+    The thread belongs to no session: Solara's threads carry the session (kernel context) they
+    were started from and keep it alive while they run, so a timer started by the closing
+    session would hold that very session through the collection it is meant to allow.
+    """
+    global _trim_thread
+    with _trim_lock:
+        if _trim_thread is None or not _trim_thread.is_alive():
+            _trim_thread = threading.Thread(target=_trim_loop, name="trim", daemon=True)
+            _trim_thread.current_context = None  # type: ignore[attr-defined]  # no session
+            _trim_thread.start()
+    _trim_wanted.set()
+
+
 def _on_kernel_start() -> Callable[[], None]:
     """Solara calls this per session; the function it returns runs when the session closes."""
-
-    def on_close() -> None:
-        timer = threading.Timer(TRIM_DELAY_S, return_freed_memory)
-        timer.daemon = True
-        timer.start()
-
-    return on_close
+    return request_trim
 
 
 def live_sessions() -> int:

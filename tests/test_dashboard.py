@@ -451,16 +451,26 @@ def test_access_code_is_generated_off_localhost() -> None:
 
 
 def test_closing_a_session_returns_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hook Solara runs when a session's kernel closes schedules the memory trim."""
+    """The hook Solara runs when a session's kernel closes has the trim thread, which belongs
+    to no session, collect and return the memory; sessions closing together trim once."""
     from lithium_abm.experiments import dashboard
 
+    calls: list[threading.Thread] = []
     trimmed = threading.Event()
-    monkeypatch.setattr(dashboard, "TRIM_DELAY_S", 0.0)
-    monkeypatch.setattr(dashboard, "return_freed_memory", trimmed.set)
+
+    def record() -> None:
+        calls.append(threading.current_thread())
+        trimmed.set()
+
+    monkeypatch.setattr(dashboard, "TRIM_DELAY_S", 0.2)
+    monkeypatch.setattr(dashboard, "return_freed_memory", record)
     on_close = dashboard._on_kernel_start()
-    assert not trimmed.is_set()
     on_close()
-    assert trimmed.wait(5.0), "closing a session did not schedule return_freed_memory"
+    on_close()
+    assert trimmed.wait(5.0), "closing a session did not trigger return_freed_memory"
+    time.sleep(0.5)
+    assert len(calls) == 1 and calls[0].name == "trim"
+    assert getattr(calls[0], "current_context", None) is None  # holds no session alive
     monkeypatch.undo()
     dashboard.return_freed_memory()  # the real trim runs without error on this system
 
