@@ -159,6 +159,11 @@ def server_env(
     # glibc gives each thread (Solara runs one per session) an arena that keeps freed memory;
     # two arenas are enough for a server that is one process bound by the GIL.
     env.setdefault("MALLOC_ARENA_MAX", "2")
+    # Python objects from glibc's malloc, not pymalloc's arenas: a closed session's objects lie
+    # scattered among those of the sessions still open, and a pymalloc arena is returned only
+    # when wholly empty, while malloc_trim returns every free page (measured: 10 sessions
+    # closed, +13% of idle memory kept with pymalloc, +9% with malloc; CPU per step the same).
+    env.setdefault("PYTHONMALLOC", "malloc")
     return env
 
 

@@ -448,6 +448,7 @@ def test_access_code_is_generated_off_localhost() -> None:
     assert env["LITHIUM_ABM_DASHBOARD_CODE"] == "salar"
     assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "20s"  # not Solara's 24 hours
     assert env["MALLOC_ARENA_MAX"] == "2"  # one arena per session thread would keep its pages
+    assert env["PYTHONMALLOC"] == "malloc"  # so that malloc_trim can return a session's pages
 
 
 def test_closing_a_session_returns_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
