@@ -415,7 +415,7 @@ def Dashboard() -> None:
 
     solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
 
-    def act(action) -> None:
+    def act_now(action) -> None:
         playing.set(False)
         try:
             action()
@@ -423,6 +423,10 @@ def Dashboard() -> None:
         except ValueError as exc:
             set_message(str(exc))
         changed()
+
+    # Also one function per session: a step then re-renders only what shows the month (the
+    # status line, the step buttons, the charts), not the scenario, seed and run-to controls.
+    act = solara.use_memo(lambda: act_now, [])
 
     with solara.Row(gap="0px", style={"height": "100vh", "overflow": "hidden"}):
         with solara.Column(
@@ -436,7 +440,9 @@ def Dashboard() -> None:
                 "border-right": "1px solid #ddd",
             },
         ):
-            Controls(session, version, playing, act, message)
+            Controls(session, session.scenario, session.seed, act)
+            StepButtons(session, version, playing, act)
+            RunTo(session, session.overlay_choice, act, message)
             LeverPanel(session, tuple(session.values.values()), changed)
         with solara.Column(gap="2px", style={"flex": "1", "padding": "4px", "min-width": "0"}):
             StatusLine(session, version)
@@ -444,17 +450,16 @@ def Dashboard() -> None:
 
 
 @solara.component
-def Controls(session: Session, version: int, playing, act, message: str) -> None:
-    """Scenario, seed, Step / Play / Reset, run to a month, and the counterfactual overlay."""
-    run_to_text, set_run_to_text = solara.use_state("")
+def Controls(session: Session, scenario: str, seed: int, act) -> None:
+    """Scenario and seed (re-rendered when either changes, not every month)."""
     solara.Text(TITLE, style={"font-weight": "bold", "font-size": "1.05em"})
     choices = available_scenarios()
-    if session.scenario not in choices:
-        choices = [session.scenario, *choices]
+    if scenario not in choices:
+        choices = [scenario, *choices]
     solara.Select(
         "Scenario",
         values=choices,
-        value=session.scenario,
+        value=scenario,
         on_value=lambda name: act(lambda: session.select_scenario(name)),
         dense=True,
     )
@@ -464,9 +469,12 @@ def Controls(session: Session, version: int, playing, act, message: str) -> None
             session.seed = int(value)
             act(lambda: None)
 
-    solara.SliderInt(
-        f"Seed {session.seed}", value=session.seed, min=0, max=MAX_SEED, on_value=set_seed
-    )
+    solara.SliderInt(f"Seed {seed}", value=seed, min=0, max=MAX_SEED, on_value=set_seed)
+
+
+@solara.component
+def StepButtons(session: Session, version: int, playing, act) -> None:
+    """Step, Play / Pause and Reset, whose states follow the market month by month."""
     with solara.Row(gap="4px"):
         solara.Button(
             "Step",
@@ -493,6 +501,12 @@ def Controls(session: Session, version: int, playing, act, message: str) -> None
             "Changed: press Reset to start a market with these values.",
             style={"color": "#b26a00", "font-size": "0.85em"},
         )
+
+
+@solara.component
+def RunTo(session: Session, overlay_choice: str, act, message: str) -> None:
+    """Run to the real peak, the bust or any month; the counterfactual overlay."""
+    run_to_text, set_run_to_text = solara.use_state("")
     with solara.Row(gap="4px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text("Run to", style={"font-size": "0.9em"})
         for label, month in RUN_TO:
@@ -525,7 +539,7 @@ def Controls(session: Session, version: int, playing, act, message: str) -> None
     solara.Select(
         "Compare with (dashed)",
         values=overlay_choices(),
-        value=session.overlay_choice,
+        value=overlay_choice,
         on_value=set_overlay,
         dense=True,
     )
@@ -601,11 +615,7 @@ def Charts(session: Session, month: int, model_id: int, overlay_choice: str) -> 
                 for chart in row:
                     view = views[chart]
                     with solara.Column(style={"width": "50%"}, classes=[f"chart-{chart}"]):
-                        VegaChart.element(
-                            spec=view.spec,
-                            frame={"stamp": view.stamp, "sets": view.data},
-                            libs=libs,
-                        )
+                        VegaChart.element(spec=view.spec_json(), frame=view.frame_json(), libs=libs)
 
 
 install_offline_guard()

@@ -14,6 +14,7 @@ what it shows changed, so moving a slider redraws nothing and an overlay redraws
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,17 @@ class ChartView:
     spec: dict[str, Any]
     data: dict[str, list[dict[str, Any]]]
     stamp: str
+
+    def spec_json(self) -> str:
+        return _json(self.spec)
+
+    def frame_json(self) -> str:
+        return _json({"stamp": self.stamp, "sets": self.data})
+
+
+def _json(value: Any) -> str:
+    """Compact JSON; NaN is refused (the datasets carry null for a missing value)."""
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
 
 
 def series(model: LithiumModel, column: str) -> list[float]:

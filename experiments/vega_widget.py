@@ -44,10 +44,15 @@ def vega_libs(root: Path | None = None) -> dict[str, str]:
 
 
 class VegaChart(v.VuetifyTemplate):
-    """``spec``: the Vega-Lite specification (re-embedded when it changes); ``frame``:
-    ``{"stamp": str, "sets": {dataset name: rows}}`` (swapped in place)."""
+    """``spec``: the Vega-Lite specification as JSON (re-embedded when it changes); ``frame``:
+    ``{"stamp": str, "sets": {dataset name: rows}}`` as JSON (swapped in place).
+
+    JSON text, not dicts: the renderer (reacton) walks every dict and list it is given as a
+    property in search of nested elements, which for a few hundred rows of data cost more than
+    the whole step; a string it compares and passes on.
+    """
 
     template_file = str(Path(__file__).with_name("vega_chart.vue"))
-    spec = traitlets.Dict().tag(sync=True)
-    frame = traitlets.Dict().tag(sync=True)
+    spec = traitlets.Unicode("{}").tag(sync=True)
+    frame = traitlets.Unicode("{}").tag(sync=True)
     libs = traitlets.Dict().tag(sync=True)
