@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lithium_abm.experiments.figures import RESOURCE_COLOURS
@@ -59,12 +59,27 @@ class ChartView:
     spec: dict[str, Any]
     data: dict[str, list[dict[str, Any]]]
     stamp: str
+    # How each dataset differs from the view stamped ``after`` (same specification): "same",
+    # {"from": i} (rows appended from row i on) or "all"; a browser that drew ``after`` redraws
+    # only that much, any other browser takes every dataset whole.
+    after: str = ""
+    delta: dict[str, Any] = field(default_factory=dict)
 
     def spec_json(self) -> str:
         return _json(self.spec)
 
     def frame_json(self) -> str:
-        return _json({"stamp": self.stamp, "sets": self.data})
+        frame = {"stamp": self.stamp, "sets": self.data, "after": self.after, "delta": self.delta}
+        return _json(frame)
+
+
+def dataset_delta(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> Any:
+    """``"same"``, ``{"from": len(before)}`` when ``now`` only appends rows, else ``"all"``."""
+    if now == before:
+        return "same"
+    if len(now) > len(before) and now[: len(before)] == before:
+        return {"from": len(before)}
+    return "all"
 
 
 def _json(value: Any) -> str:
@@ -561,6 +576,14 @@ class ChartSet:
             data = cost_curve_data(model)
         self.draws += 1
         stamp = f"{id(model)}:{months_run(model)}:{label or ''}:{self.draws}"
-        view = ChartView(spec=self._spec(chart, label), data=data, stamp=stamp)
+        spec = self._spec(chart, label)
+        before = cached[1] if cached is not None else None
+        if before is not None and before.spec is spec:
+            delta = {
+                name: dataset_delta(before.data.get(name, []), rows) for name, rows in data.items()
+            }
+            view = ChartView(spec, data, stamp, after=before.stamp, delta=delta)
+        else:
+            view = ChartView(spec, data, stamp)
         self._cache[chart] = (key, view)
         return view
