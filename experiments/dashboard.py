@@ -618,5 +618,26 @@ def Charts(session: Session, month: int, model_id: int, overlay_choice: str) -> 
                         VegaChart.element(spec=view.spec_json(), frame=view.frame_json(), libs=libs)
 
 
+def warm_up() -> None:
+    """Build, step and draw one market before the first student arrives.
+
+    The first market a server builds loads code and fills caches that stay (Mesa's, pandas',
+    the scenario files', the chart specifications' modules): about 20 MB and a slow first page.
+    Paid once here, at start, so the first session is as quick as the others and the memory a
+    class leaves behind is measured against a server that is ready.
+    """
+    session = Session(default_scenario())
+    session.step()
+    overlay = session.overlay()
+    for chart in CHARTS:
+        view = session.charts.view(chart, overlay)
+        view.spec_json(), view.frame_json()
+    vega_libs()
+    del session, overlay
+    return_freed_memory()
+
+
 install_offline_guard()
 solara.lab.on_kernel_start(_on_kernel_start)
+if os.environ.get(SCENARIO_ENV):  # started by `lithium-abm dashboard`, not imported by a test
+    warm_up()

@@ -476,6 +476,13 @@ def test_closing_a_session_returns_its_memory(monkeypatch: pytest.MonkeyPatch) -
     dashboard.return_freed_memory()  # the real trim runs without error on this system
 
 
+def test_warm_up_builds_steps_and_draws_a_market() -> None:
+    """The server's warm-up at start runs the whole path of a first session."""
+    from lithium_abm.experiments import dashboard
+
+    dashboard.warm_up()
+
+
 def test_server_command_is_offline_and_local() -> None:
     """The server never checks for updates and serves the installed app module."""
     cmd = server_command("127.0.0.1", 8765, open_browser=False)
