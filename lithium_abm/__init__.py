@@ -8,6 +8,7 @@ fast instead of pulling in Mesa, pandas and matplotlib.
 from __future__ import annotations
 
 import os
+import platform
 from importlib import import_module, metadata
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 # runs, makes (scenario, seed) give the same numbers everywhere. It takes effect only when this
 # package is imported before numpy (the CLI and `make` ensure it; see docs/ARCHITECTURE.md).
 BLAS_CORETYPE = "Haswell"
-os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_CORETYPE)
+if platform.machine().lower() in ("x86_64", "amd64"):  # the name means nothing elsewhere
+    os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_CORETYPE)
 
 try:
     __version__ = metadata.version("lithium-abm")
