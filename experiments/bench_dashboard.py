@@ -123,24 +123,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB (0 if it is gone)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
-    for proc in procs:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += proc.memory_info().rss
-    return total / MB
-
-
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process and its descendants have used (0 if gone)."""
+def _tree_sum(pid: int, measure) -> float:
+    """``measure(process)`` summed over a process and all its descendants (0 if it is gone)."""
     import psutil
 
     try:
@@ -151,9 +135,18 @@ def tree_cpu_s(pid: int) -> float:
     total = 0.0
     for proc in procs:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            times = proc.cpu_times()
-            total += times.user + times.system
+            total += measure(proc)
     return total
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB (0 if it is gone)."""
+    return _tree_sum(pid, lambda proc: proc.memory_info().rss) / MB
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process and its descendants have used (0 if gone)."""
+    return _tree_sum(pid, lambda proc: sum(proc.cpu_times()[:2]))
 
 
 def browser_cpu_s() -> float:
