@@ -117,6 +117,28 @@ class _Latest:
         return self.rows[-1][self.column]
 
 
+class _RowCollector(mesa.DataCollector):
+    """A DataCollector whose model reporters are all ``_Latest`` columns of the recorder's
+    rows: after Mesa's first (validating) collection, each collection appends the month's
+    values to ``model_vars`` directly. The values are numbers, which Mesa's deepcopy returns
+    unchanged, so ``model_vars`` holds what Mesa's own loop would."""
+
+    def __init__(self, rows: list[dict[str, float]], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._rows = rows
+        self._columns = [(var, self.model_vars[var]) for var in self.model_reporters]
+
+    def collect(self, model) -> None:
+        if not self._validated:
+            super().collect(model)
+            return
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        row = self._rows[-1]
+        for var, values in self._columns:
+            values.append(row[var])
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0.0 else math.nan
 
@@ -417,7 +439,7 @@ class Recorder:
         """Mesa's DataCollector with one model reporter per monthly column (``mesa.batch_run``
         and Mesa users read it); per-agent records stay in this recorder, which is far cheaper."""
         reporters = {c: _Latest(self.rows, c) for c in model_columns() if c != "date"}
-        return mesa.DataCollector(model_reporters=reporters)
+        return _RowCollector(self.rows, model_reporters=reporters)
 
     def model_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
