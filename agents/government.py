@@ -8,6 +8,8 @@ class only observes, keeps the support budget and passes each hook on to its ins
 
 from __future__ import annotations
 
+from operator import attrgetter
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from lithium_abm.agents.base import Firm
@@ -18,20 +20,20 @@ if TYPE_CHECKING:
     from lithium_abm.model.markets.orders import Trades
 
 
-class _Setting:
+def _setting(instrument: str, attribute: str = "level", default: float = 0.0) -> property:
     """A government's read-only view of one instrument setting (``default`` when the government
-    does not hold the instrument): ``gov.royalty`` reads the royalty instrument's level."""
+    does not hold the instrument): ``gov.royalty`` reads the royalty instrument's level.
 
-    def __init__(self, instrument: str, attribute: str = "level", default: float = 0.0) -> None:
-        self.instrument = instrument
-        self.attribute = attribute
-        self.default = default
+    The property reads ``gov._settings_<instrument>.<attribute>`` with a C attrgetter (no Python
+    frame per read: mines read enforcement and royalties many times a month). That holder is
+    the instrument, or a stand-in with the defaults when the government does not hold it.
+    """
+    _SETTINGS.setdefault(instrument, {})[attribute] = default
+    return property(attrgetter(f"_settings_{instrument}.{attribute}"))
 
-    def __get__(self, gov: Any, owner: type | None = None) -> Any:
-        if gov is None:
-            return self
-        inst = gov._by_name.get(self.instrument)
-        return getattr(inst, self.attribute) if inst is not None else self.default
+
+# instrument name -> {attribute: default} of every setting a government exposes
+_SETTINGS: dict[str, dict[str, float]] = {}
 
 
 COUNTRY_NAMES = {"CN": "China", "AU": "Australia", "CL": "Chile", "AR": "Argentina", "US": "US"}
@@ -54,6 +56,10 @@ class Government(Firm):
         self.country = COUNTRY_NAMES.get(region, region)
         self.instruments = sorted(instruments, key=lambda i: i.order)
         self._by_name = {i.name: i for i in self.instruments}
+        for name, defaults in _SETTINGS.items():
+            inst = self._by_name.get(name)
+            holder = inst if inst is not None else SimpleNamespace(**defaults)
+            setattr(self, f"_settings_{name}", holder)
         self.self_sufficiency_target = self_sufficiency_target
         self.budget_usd_yr = budget_usd_yr
         self.spent_this_year_usd = 0.0
@@ -89,14 +95,14 @@ class Government(Firm):
         inst = self._by_name.get(name)
         return float(getattr(inst, attribute)) if inst is not None else default
 
-    royalty = _Setting("royalty")
-    tariff = _Setting("tariff")
-    profit_share = _Setting("state_profit_share")
-    technology_control = _Setting("technology_export_control")
-    equity_share = _Setting("equity_stakes")
-    subsidy_rate_usd_t = _Setting("production_subsidy", "rate_usd_t")
-    pressure = _Setting("closure_pressure", "pressure")
-    enforcement = _Setting("inspections", "enforcement", 1.0)
+    royalty = _setting("royalty")
+    tariff = _setting("tariff")
+    profit_share = _setting("state_profit_share")
+    technology_control = _setting("technology_export_control")
+    equity_share = _setting("equity_stakes")
+    subsidy_rate_usd_t = _setting("production_subsidy", "rate_usd_t")
+    pressure = _setting("closure_pressure", "pressure")
+    enforcement = _setting("inspections", "enforcement", 1.0)
 
     def support_usd_t(self, mine: Any) -> float:
         """Per-tonne support a state-backed mine's decisions count on."""
