@@ -29,15 +29,17 @@ class Ledger:
 
     def pay(self, payer: int, payee: int, amount_usd: float, kind: str) -> None:
         """Move ``amount_usd`` from payer to payee; zero amounts are skipped."""
-        if amount_usd == 0.0:
-            return
-        if not (amount_usd > 0.0 and math.isfinite(amount_usd)) or payer == payee:
+        # One comparison chain for the usual case: positive and finite (NaN fails both).
+        if not (0.0 < amount_usd < math.inf and payer != payee):
+            if amount_usd == 0.0:
+                return
             raise ValueError(
                 f"invalid payment {amount_usd!r} of kind {kind!r} "
                 f"from {self.names[payer]} to {self.names[payee]}"
             )
-        self.balances[payer] -= amount_usd
-        self.balances[payee] += amount_usd
+        balances = self.balances
+        balances[payer] -= amount_usd
+        balances[payee] += amount_usd
         self.month_flows[kind] += amount_usd
         self.total_flows[kind] += amount_usd
         self.transfers += 1

@@ -90,6 +90,10 @@ class World:
         self._lepidolite_discount = (
             refiner.conversion_cost_usd_t_lepidolite - refiner.conversion_cost_usd_t_spodumene
         )
+        # Resources whose product sells at the chemical price (made into chemical on site).
+        self._priced_as_chemical = frozenset(
+            r for r, rp in params.resources.items() if rp.conversion_cost_usd_t == 0.0
+        )
         self.governments: dict[str, Government] = {}
         self._capacity: dict[tuple[str, str], tuple[float, float]] = {}
         self._domestic_hist: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -139,9 +143,10 @@ class World:
 
     def product_price(self, resource: str) -> float:
         """Market-equivalent price of a mine's product this month."""
-        if self.params.resources[resource].conversion_cost_usd_t == 0.0:
+        if resource in self._priced_as_chemical:
             return self.last_price["chemical"]
-        return max(0.0, self.last_price["concentrate"] - self.quality_discount(resource))
+        discount = self._lepidolite_discount if resource == "lepidolite" else 0.0
+        return max(0.0, self.last_price["concentrate"] - discount)
 
     # --- observations ---------------------------------------------------------------------------
     def set_capacity(self, capacity: dict[tuple[str, str], tuple[float, float]]) -> None:
