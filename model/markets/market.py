@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lithium_abm.model.markets.orders import MarketOutcome, Order, Trades
+from lithium_abm.model.markets.orders import MarketOutcome, Trades
 from lithium_abm.model.markets.rules import clearing_rule
 
 if TYPE_CHECKING:
@@ -49,26 +49,32 @@ class Market:
         last = world.last_price[self.product]
         wanted = {b: b.wanted_t() for b in buyers}
         captive = self.captive_transfers(wanted, last) if self._integration() else 0.0
-        offers = [
-            Order(s, s.ask_usd_t(last), s.stock_for_sale_t)
-            for s in sellers
-            if s.stock_for_sale_t > MIN_ORDER_T
-        ]
-        bids = [Order(b, p, q) for b in buyers for p, q in b.bids(wanted[b])]
-        result = self.rule(
-            np.array([o.price_usd_t for o in bids]),
-            np.array([o.quantity_t for o in bids]),
-            np.array([o.price_usd_t for o in offers]),
-            np.array([o.quantity_t for o in offers]),
-        )
+        # The book as parallel lists of owners, prices and quantities, in seller and buyer order.
+        offer_owners: list[Any] = []
+        offer_p: list[float] = []
+        offer_q: list[float] = []
+        for s in sellers:
+            if s.stock_for_sale_t > MIN_ORDER_T:
+                offer_owners.append(s)
+                offer_p.append(s.ask_usd_t(last))
+                offer_q.append(s.stock_for_sale_t)
+        bid_owners: list[Any] = []
+        bid_p: list[float] = []
+        bid_q: list[float] = []
+        for b in buyers:
+            for p, q in b.bids(wanted[b]):
+                bid_owners.append(b)
+                bid_p.append(p)
+                bid_q.append(q)
+        result = self.rule(np.array(bid_p), np.array(bid_q), np.array(offer_p), np.array(offer_q))
         price, traded = next_price(last, result)
         if traded:
             trades = Trades(
                 price,
                 float(result.volume),
-                [o.owner for o in offers],
+                offer_owners,
                 result.offer_fills,
-                [o.owner for o in bids],
+                bid_owners,
                 result.bid_fills,
             )
             self.settle(trades)
