@@ -8,7 +8,6 @@ class only observes, keeps the support budget and passes each hook on to its ins
 
 from __future__ import annotations
 
-from operator import attrgetter
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -20,20 +19,20 @@ if TYPE_CHECKING:
     from lithium_abm.model.markets.orders import Trades
 
 
-def _setting(instrument: str, attribute: str = "level", default: float = 0.0) -> property:
-    """A government's read-only view of one instrument setting (``default`` when the government
-    does not hold the instrument): ``gov.royalty`` reads the royalty instrument's level.
-
-    The property reads ``gov._settings_<instrument>.<attribute>`` with a C attrgetter (no Python
-    frame per read: mines read enforcement and royalties many times a month). That holder is
-    the instrument, or a stand-in with the defaults when the government does not hold it.
-    """
-    _SETTINGS.setdefault(instrument, {})[attribute] = default
-    return property(attrgetter(f"_settings_{instrument}.{attribute}"))
-
-
-# instrument name -> {attribute: default} of every setting a government exposes
-_SETTINGS: dict[str, dict[str, float]] = {}
+# The instrument settings a government exposes: instrument name -> {attribute: default}. The
+# government keeps each instrument it holds, or a stand-in with these defaults, under
+# ``_<instrument>``, and a property reads the setting from it (mines read enforcement and
+# royalties many times a month, so each read is one plain attribute chain).
+_SETTINGS: dict[str, dict[str, float]] = {
+    "royalty": {"level": 0.0},
+    "tariff": {"level": 0.0},
+    "state_profit_share": {"level": 0.0},
+    "technology_export_control": {"level": 0.0},
+    "equity_stakes": {"level": 0.0},
+    "production_subsidy": {"rate_usd_t": 0.0},
+    "closure_pressure": {"pressure": 0.0},
+    "inspections": {"enforcement": 1.0},
+}
 
 
 COUNTRY_NAMES = {"CN": "China", "AU": "Australia", "CL": "Chile", "AR": "Argentina", "US": "US"}
@@ -59,7 +58,7 @@ class Government(Firm):
         for name, defaults in _SETTINGS.items():
             inst = self._by_name.get(name)
             holder = inst if inst is not None else SimpleNamespace(**defaults)
-            setattr(self, f"_settings_{name}", holder)
+            setattr(self, f"_{name}", holder)
         self.self_sufficiency_target = self_sufficiency_target
         self.budget_usd_yr = budget_usd_yr
         self.spent_this_year_usd = 0.0
@@ -95,14 +94,38 @@ class Government(Firm):
         inst = self._by_name.get(name)
         return float(getattr(inst, attribute)) if inst is not None else default
 
-    royalty = _setting("royalty")
-    tariff = _setting("tariff")
-    profit_share = _setting("state_profit_share")
-    technology_control = _setting("technology_export_control")
-    equity_share = _setting("equity_stakes")
-    subsidy_rate_usd_t = _setting("production_subsidy", "rate_usd_t")
-    pressure = _setting("closure_pressure", "pressure")
-    enforcement = _setting("inspections", "enforcement", 1.0)
+    # Instrument settings (the default of _SETTINGS where the government does not hold it).
+    @property
+    def royalty(self) -> float:
+        return self._royalty.level
+
+    @property
+    def tariff(self) -> float:
+        return self._tariff.level
+
+    @property
+    def profit_share(self) -> float:
+        return self._state_profit_share.level
+
+    @property
+    def technology_control(self) -> float:
+        return self._technology_export_control.level
+
+    @property
+    def equity_share(self) -> float:
+        return self._equity_stakes.level
+
+    @property
+    def subsidy_rate_usd_t(self) -> float:
+        return self._production_subsidy.rate_usd_t
+
+    @property
+    def pressure(self) -> float:
+        return self._closure_pressure.pressure
+
+    @property
+    def enforcement(self) -> float:
+        return self._inspections.enforcement
 
     def support_usd_t(self, mine: Any) -> float:
         """Per-tonne support a state-backed mine's decisions count on."""
