@@ -67,6 +67,7 @@ class Mine(BlockBuilder, Firm):
         super().__init__(world, name, region, owner_kind, group, cash_usd)
         self.p = p = world.params.mine
         self._ask = world.params.ask
+        self._market = world.params.market
         rp = world.params.resources[resource]
         if state not in MINE_STATES:
             raise ValueError(f"mine state must be one of {MINE_STATES}, got {state!r}")
@@ -196,9 +197,30 @@ class Mine(BlockBuilder, Firm):
         return self.unit_cash_cost_usd_t() + self.conversion_cost_usd_t
 
     # --- prices --------------------------------------------------------------------------------
+    @property
+    def contracted(self) -> bool:
+        """Whether part of its output is sold under offtake contracts: an independent hard-rock
+        mine outside China, whose converters are its customers, not its owners."""
+        return (
+            self.product == "concentrate"
+            and self.owner_kind == "independent"
+            and self.region != "CN"
+            and self._market.offtake_enabled
+        )
+
+    def contracted_t(self) -> float:
+        """Tonnes its offtakes call for this month: their share of this month's output."""
+        return self._market.offtake_share * self.output_t
+
     def market_price_usd_t(self) -> float:
-        """Price this mine's product fetches in the market this month (its realised netback)."""
-        return self.world.product_price(self.resource)
+        """Price this mine's product fetches this month (its realised netback): the spot price,
+        blended with the contract price for the share sold under offtakes."""
+        spot = self.world.product_price(self.resource)
+        if not self.contracted:
+            return spot
+        share = self._market.offtake_share
+        contract = self.world.contract_price_usd_t(self.product)
+        return share * contract + (1.0 - share) * spot
 
     def decision_price_usd_t(self, market_price: float) -> float:
         """The price whose margin this mine's owner weighs: own, group or state view."""
@@ -432,8 +454,13 @@ class Mine(BlockBuilder, Firm):
                 if policy.growth_expectations_enabled
                 else 0.0
             )
+            now = (
+                world.recent_price(self.product)
+                if p.restart_on_spot_enabled
+                else world.smoothed_price(self.product)
+            )
             outlook = expected_price(
-                world.smoothed_price(self.product),
+                now,
                 growth,
                 p.trend_weight,
                 p.restart_delay_months,

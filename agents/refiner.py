@@ -106,11 +106,23 @@ class Refiner(BlockBuilder, ChemicalSeller, Firm):
 
     # --- stage: conversion ---------------------------------------------------------------------
     def convert(self) -> None:
-        """Turn feed into chemical up to capacity, paying conversion cost (more for lepidolite)."""
+        """Turn feed into chemical up to capacity, paying conversion cost (more for lepidolite).
+
+        With ``converter_curtailment_enabled`` a converter whose chemical does not sell cuts
+        its run rate as any producer does (``max_stock_months``), keeping the rest of its feed
+        as concentrate.
+        """
         self.output_t = 0.0
         self.sold_t = 0.0
         self.revenue_usd = 0.0
-        quantity = min(self.feed_t, self.monthly_capacity_t)
+        p = self.p
+        if p.converter_curtailment_enabled:
+            run_rate = stock_curtailment(
+                self.chemical_t, self.monthly_capacity_t, p.max_stock_months
+            )
+            quantity = min(self.feed_t, self.monthly_capacity_t * run_rate)
+        else:
+            quantity = min(self.feed_t, self.monthly_capacity_t)
         self.utilisation_history.append(quantity / max(self.monthly_capacity_t, 1e-9))
         if quantity <= 0.0:
             return

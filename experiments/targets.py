@@ -34,10 +34,17 @@ import numpy as np
 import pandas as pd
 
 from lithium_abm.experiments.patterns import (
+    P7_MAX_FALL,
+    P7_MAX_UNMET_SHARE,
+    P7_OUTPUT_YEARS,
+    P7_UNMET_YEARS,
+    annual_sum,
     bust_trough_month,
     check_attribution,
     check_boom_bust,
+    check_curtailment,
     check_growth_despite_losses,
+    check_no_collapse,
     check_structure,
     check_sustained_losses,
     peak_month,
@@ -364,6 +371,33 @@ def pattern_p5(model_df: pd.DataFrame, agents_df: pd.DataFrame) -> float:
     return float(check_structure(model_df, agents_df).passed)
 
 
+def pattern_p6(model_df: pd.DataFrame, agents_df: pd.DataFrame) -> float:
+    """1 if the run passes P6 (independent hard rock outside China curtails in the bust)."""
+    return float(check_curtailment(model_df, agents_df).passed)
+
+
+def pattern_p7(model_df: pd.DataFrame) -> float:
+    """1 if the run passes P7 (no collapse of world output, demand served), else 0."""
+    return float(check_no_collapse(model_df).passed)
+
+
+def largest_output_fall(model_df: pd.DataFrame) -> float:
+    """P7's first half as a number: the largest one-year fall of world mined output, 2015-2035
+    (NaN if the run does not cover those years)."""
+    output = annual_sum(model_df, "production_t").reindex(list(P7_OUTPUT_YEARS))
+    if output.isna().any():
+        return math.nan
+    return float(max(0.0, -(output / output.shift(1) - 1.0).iloc[1:].min()))
+
+
+def worst_unmet_share(model_df: pd.DataFrame) -> float:
+    """P7's second half as a number: the largest yearly share of demand unmet, 2015-2025."""
+    unmet = annual_sum(model_df, "unmet_demand_t").reindex(list(P7_UNMET_YEARS))
+    demand = annual_sum(model_df, "demand_t").reindex(list(P7_UNMET_YEARS))
+    share = unmet / demand.where(demand > 0)
+    return math.nan if share.isna().any() else float(share.max())
+
+
 def _pattern_target(name: str, description: str, statistic: Callable, **kwargs) -> Target:
     return Target(
         name,
@@ -392,6 +426,35 @@ PATTERN_TARGETS: tuple[Target, ...] = (
     _pattern_target("pattern_p4", "P4 growth despite losses, share of seeds passing", pattern_p4),
     _pattern_target(
         "pattern_p5", "P5 structure, share of seeds passing", pattern_p5, needs_agents=True
+    ),
+    _pattern_target(
+        "pattern_p6", "P6 curtailment, share of seeds passing", pattern_p6, needs_agents=True
+    ),
+    _pattern_target("pattern_p7", "P7 no collapse, share of seeds passing", pattern_p7),
+    Target(
+        "largest_output_fall",
+        "Largest one-year fall of world mined output, 2015-2035",
+        largest_output_fall,
+        0.0,
+        P7_MAX_FALL,
+        scale=0.10,
+        weight=1.0,
+        unit="share",
+        citation=(
+            "docs/sources/supply_history/usgs_mine_production_t_li.csv: world output fell at "
+            "most ~9% in a year 2015-2025 (2019; 2020 about 4%); P7 allows 15%"
+        ),
+    ),
+    Target(
+        "worst_unmet_share",
+        "Largest yearly share of demand unmet, 2015-2025",
+        worst_unmet_share,
+        0.0,
+        P7_MAX_UNMET_SHARE,
+        scale=0.05,
+        weight=1.0,
+        unit="share",
+        citation=f"{BRIEF}: demand was served from stocks and by price (P7 allows 2%)",
     ),
 )
 

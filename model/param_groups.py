@@ -72,6 +72,7 @@ class MineParams(_Group):
     restart_surplus_months: float
     restart_delay_months: int
     restart_cost_months: float
+    restart_on_spot_enabled: bool
     care_cost_share: float
     max_care_months: int
     night_power_discount: float
@@ -106,6 +107,7 @@ class RefinerParams(_Group):
     conversion_cost_premium_ex_china: float
     refiner_feed_cover_months: float
     max_stock_months: float
+    converter_curtailment_enabled: bool
     bid_urgency: float
     capex_usd_tpa_refiner_cn: float
     capex_usd_tpa_refiner_row: float
@@ -238,6 +240,11 @@ class MarketParams(_Group):
     initial_price_concentrate_usd_t: float
     expectation_smoothing: float
     usd_cny: float
+    offtake_enabled: bool
+    held_price_enabled: bool
+    offtake_share: float
+    offtake_price_months: int
+    offtake_max_cover_months: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,67 @@ _PARAMS: list[Param] = [
         "Concentrate price per t LCE contained (spodumene basis) before the first month.",
         "SC6 about USD 450-500/t in 2015, 7-7.5 t SC6 per t LCE",
     ),
+    Param(
+        "offtake_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "Independent hard-rock mines outside China sell a share of their output under offtake "
+        "contracts to converters, at a lagged contract price, before the spot auction; "
+        "converters take contracted tonnes until their feed stock reaches a cover limit. Off: "
+        "every tonne not moved inside a group goes through the spot auction.",
+        "docs/sources/supply_history/australia_operations.csv, column "
+        "chinese_or_integrated_link: Pilgangoora, Ngungaju, Mt Cattlin, Bald Hill and Finniss "
+        "sold under offtakes with Chinese converters (Ganfeng, General Lithium, Yahua, Chengxin)",
+    ),
+    Param(
+        "held_price_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "A month in which nothing trades keeps the last price unless the standing book "
+        "contradicts it (raised to the best bid, lowered to the best offer), as a price "
+        "reporting agency assesses a thin market. Off: the mid of the best bid and the best "
+        "offer, however far apart.",
+        "behavioural: assessed prices in thin markets follow the last deals and firm bids and "
+        "offers (price reporting practice)",
+    ),
+    Param(
+        "offtake_share",
+        0.7,
+        "share of output",
+        0.0,
+        1.0,
+        "Share of a contracted mine's monthly output its offtakes take (the rest is sold spot).",
+        "assumption: offtakes covered most of the first stages of Pilgangoora and Altura "
+        "(docs/sources/supply_history/australia_operations.csv), part of later expansions was "
+        "sold by tender",
+    ),
+    Param(
+        "offtake_price_months",
+        6,
+        "months",
+        1,
+        24,
+        "The contract price is the mean concentrate price of this many past months: offtake "
+        "prices are set quarterly from the preceding spot prices.",
+        "assumption: quarterly price resets referenced to the previous quarter's spot (two "
+        "quarters of lag)",
+    ),
+    Param(
+        "offtake_max_cover_months",
+        6.0,
+        "months of capacity",
+        0.5,
+        24.0,
+        "A converter takes contracted concentrate until its feed stock reaches this many months "
+        "of its capacity; beyond it the contracted tonnes stay with the mine (deferred "
+        "shipments).",
+        "behavioural: Chinese converters built concentrate stocks in 2018-2019 and deferred "
+        "shipments when they were full",
+    ),
     # --- demand --------------------------------------------------------------------------------
     Param(
         "demand_scale",
@@ -677,6 +738,30 @@ _PARAMS: list[Param] = [
         "Greenbushes 0.74 -> ~1.8 Mt/yr concentrate 2015 -> 2025 (2.4x, CGP4 would take it to "
         "~3.4x); SQM 48 -> 180 kt 2015 -> 2023 (3.8x, within its CORFO quota) (docs/sources.md, "
         "brownfield expansions)",
+    ),
+    Param(
+        "converter_curtailment_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "A converter whose chemical stock exceeds max_stock_months of its capacity cuts its "
+        "run rate as a mine does, keeping the rest of its feed as concentrate. Off: it "
+        "converts all its feed up to capacity whatever its unsold stock.",
+        "behavioural: Chinese converters ran at 50-60% in the 2019-2020 and 2023-2024 gluts "
+        "(docs/sources/MODEL_BRIEF.md, CATL/Lopal's refinery briefly halted)",
+    ),
+    Param(
+        "restart_on_spot_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "A mine in care and maintenance judges a restart on the recent spot price (mean of "
+        "the last 3 months) with its trend. Off: on the slow adaptive expectation "
+        "(expectation_smoothing).",
+        "docs/sources/supply_history/australia_operations.csv: Australian restarts were "
+        "decided within months of the 2021 price turn (Ngungaju, Bald Hill, Wodgina)",
     ),
     Param(
         "max_stock_months",
@@ -1617,6 +1702,10 @@ MECHANISMS = (
     "equity_stakes_enabled",
     "recycling_enabled",
     "brownfield_enabled",
+    "offtake_enabled",
+    "held_price_enabled",
+    "converter_curtailment_enabled",
+    "restart_on_spot_enabled",
 )
 LEVERS = (
     "cn_self_sufficiency_target",

@@ -129,6 +129,10 @@ class World:
         """Average of the last 12 months (contract prices, battery pass-through)."""
         return self.prices.mean_of_last(product, 12)
 
+    def contract_price_usd_t(self, product: str) -> float:
+        """Offtake contract price: the mean spot price of the last ``offtake_price_months``."""
+        return self.prices.mean_of_last(product, self.params.market.offtake_price_months)
+
     def smoothed_price(self, product: str) -> float:
         """Adaptive expectation (exponential smoothing)."""
         return self.prices.smoothed(product)

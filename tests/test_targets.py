@@ -12,14 +12,15 @@ from lithium_abm.experiments import quantities
 from lithium_abm.experiments.targets import (
     HISTORY_TARGETS,
     NAN_RESIDUAL,
-    PATTERN_TARGETS,
     QUANTITY_TARGETS,
     TARGETS,
     TARGETS_BY_NAME,
     compute_statistics,
+    largest_output_fall,
     pattern_p1,
     select_targets,
     summarise,
+    worst_unmet_share,
 )
 
 Q = QUANTITY_TARGETS
@@ -128,9 +129,27 @@ def test_patterns_are_judged_by_the_share_of_seeds_passing():
     assert row["residual"] == pytest.approx(-1.0)  # one seed short of 80%
 
 
-def test_the_cost_ranking_pattern_needs_the_agents_frame():
-    stats = compute_statistics(synthetic_frame(), None, PATTERN_TARGETS[-1:])
-    assert math.isnan(stats["pattern_p5"])
+def test_the_patterns_on_mines_need_the_agents_frame():
+    targets = [TARGETS_BY_NAME["pattern_p5"], TARGETS_BY_NAME["pattern_p6"]]
+    stats = compute_statistics(synthetic_frame(), None, targets)
+    assert math.isnan(stats["pattern_p5"]) and math.isnan(stats["pattern_p6"])
+
+
+def test_the_halves_of_p7_as_numbers():
+    months = pd.date_range("2015-01-01", "2035-12-01", freq="MS")
+    years = months.year
+    frame = pd.DataFrame(
+        {
+            "date": months,
+            "production_t": 10.0 * (1.0 - 0.3 * (years == 2020)),  # 30% down in 2020
+            "demand_t": 10.0,
+            "unmet_demand_t": 0.5 * (years == 2021),  # 5% unmet in 2021
+        }
+    )
+    assert largest_output_fall(frame) == pytest.approx(0.3)
+    assert worst_unmet_share(frame) == pytest.approx(0.05)
+    short = frame[frame["date"] < "2030-01-01"]
+    assert math.isnan(largest_output_fall(short))
 
 
 def test_every_target_is_documented_and_sane():

@@ -24,13 +24,23 @@ if TYPE_CHECKING:
 MIN_ORDER_T = 1e-9
 
 
-def next_price(last: float, result: Any) -> tuple[float, bool]:
-    """Clearing price, or the mid of best bid and offer when nothing trades, or last price."""
+def next_price(last: float, result: Any, held: bool = False) -> tuple[float, bool]:
+    """Clearing price. When nothing trades: the mid of best bid and offer (or the last price
+    without both), or with ``held`` the last price held unless the standing book contradicts
+    it (raised to the best bid, lowered to the best offer), as a price reporter assesses a
+    thin market."""
     if result.volume > 0.0 and math.isfinite(result.price):
         return float(result.price), True
-    if math.isfinite(result.best_bid) and math.isfinite(result.best_offer):
-        return 0.5 * (result.best_bid + result.best_offer), False
-    return last, False
+    if not held:
+        if math.isfinite(result.best_bid) and math.isfinite(result.best_offer):
+            return 0.5 * (result.best_bid + result.best_offer), False
+        return last, False
+    price = last
+    if math.isfinite(result.best_bid):
+        price = max(price, float(result.best_bid))
+    if math.isfinite(result.best_offer):
+        price = min(price, float(result.best_offer))
+    return price, False
 
 
 class Market:
@@ -49,6 +59,7 @@ class Market:
         last = world.last_price[self.product]
         wanted = {b: b.wanted_t() for b in buyers}
         captive = self.captive_transfers(wanted, last) if self._integration() else 0.0
+        contracted = self.contract_deliveries(sellers, buyers, wanted)
         # The book as parallel lists of owners, prices and quantities, in seller and buyer order.
         offer_owners: list[Any] = []
         offer_p: list[float] = []
@@ -67,7 +78,7 @@ class Market:
                 bid_p.append(p)
                 bid_q.append(q)
         result = self.rule(np.array(bid_p), np.array(bid_q), np.array(offer_p), np.array(offer_q))
-        price, traded = next_price(last, result)
+        price, traded = next_price(last, result, world.params.market.held_price_enabled)
         if traded:
             trades = Trades(
                 price,
@@ -81,7 +92,7 @@ class Market:
             for gov in world.governments.values():
                 gov.at_market_settlement(self.product, trades)
         world.prices.set(self.product, price)
-        self.outcome = MarketOutcome(price, float(result.volume), captive, traded)
+        self.outcome = MarketOutcome(price, float(result.volume), captive, traded, contracted)
         return self.outcome
 
     def _integration(self) -> bool:
@@ -89,6 +100,12 @@ class Market:
 
     def captive_transfers(self, wanted: dict[Any, float], last: float) -> float:
         """Move product inside integrated groups at transfer value; returns tonnes moved."""
+        return 0.0
+
+    def contract_deliveries(
+        self, sellers: list[Any], buyers: list[Any], wanted: dict[Any, float]
+    ) -> float:
+        """Deliver contracted tonnes before the auction; returns tonnes delivered."""
         return 0.0
 
     def settle(self, trades: Trades) -> None:
@@ -125,6 +142,45 @@ class ConcentrateMarket(Market):
                     wanted[refiner] -= take
                     captive += take
         return captive
+
+    def contract_deliveries(
+        self, sellers: list[Any], buyers: list[Any], wanted: dict[Any, float]
+    ) -> float:
+        """Offtakes: each contracted mine's share of this month's output goes to converters
+        with room in their feed stock, in proportion to that room, at the contract price.
+
+        Converters take contracted tonnes whatever their spot bids would be (that is what a
+        contract is) but only up to a feed-stock limit; what they cannot take stays with the
+        mine and is offered spot. What they take is subtracted from what they bid for.
+        """
+        market = self.world.params.market
+        if not market.offtake_enabled:
+            return 0.0
+        limit = market.offtake_max_cover_months
+        rooms = [max(0.0, limit * r.monthly_capacity_t - r.feed_t) for r in buyers]
+        room = sum(rooms)
+        if room <= 0.0:
+            return 0.0
+        due = [(m, min(m.inventory_t, m.contracted_t())) for m in sellers if m.contracted]
+        total = sum(q for _, q in due)
+        if total <= 0.0:
+            return 0.0
+        scale = min(1.0, room / total)
+        price = self.world.contract_price_usd_t(self.product)
+        delivered = 0.0
+        for mine, quantity in due:
+            quantity *= scale
+            if quantity <= 0.0:
+                continue
+            for refiner, refiner_room in zip(buyers, rooms, strict=True):
+                take = quantity * refiner_room / room
+                if take <= 0.0:
+                    continue
+                mine.deliver(take, price, refiner.account)
+                refiner.receive_feed(take, price, 0.0)
+                wanted[refiner] = max(0.0, wanted[refiner] - take)
+                delivered += take
+        return delivered
 
     def settle(self, trades: Trades) -> None:
         world = self.world

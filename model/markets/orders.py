@@ -63,3 +63,4 @@ class MarketOutcome:
     volume_t: float
     captive_t: float
     traded: bool
+    contracted_t: float = 0.0  # delivered under offtake contracts before the auction
