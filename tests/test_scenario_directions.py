@@ -89,6 +89,8 @@ def outcomes(scenario: str, seed: int) -> dict[str, float]:
         "mined_share_of_use_2030_2035": 1.0
         - df.loc[late, "recycled_t"].sum() / df.loc[late, "consumption_t"].sum(),
         "stockpile_max_t": df["stockpile_t"].max(),
+        "unmet_share_2015_2025": df.loc[_years(df, 2015, 2025), "unmet_demand_t"].sum()
+        / df.loc[_years(df, 2015, 2025), "demand_t"].sum(),
     }
 
 
@@ -120,6 +122,8 @@ DIRECTIONS = [
     ("demand_slowdown", "demand_2024_2030_t", -1),
     ("demand_slowdown", "price_2026_2035_usd_t", -1),
     ("discovery", "china_capacity_2035_t", +1),
+    # The named supply side: offtakes and restarts on the spot price keep demand served.
+    ("named_supply", "unmet_share_2015_2025", -1),
 ]
 
 
@@ -149,9 +153,10 @@ def statistic_median(values: list[float]) -> float:
 
 def test_every_library_scenario_is_covered_by_a_direction_test() -> None:
     covered = {scenario for scenario, _, _ in DIRECTIONS}
-    # Not what-ifs: the baseline, its data before calibration, the classroom world, and
+    # Not what-ifs: the baseline, the data before calibration, the classroom world, and
     # no_support, which the pattern tests (P3) already compare with the baseline.
-    expected = set(available_scenarios()) - {"baseline", "uncalibrated", "no_support", "classroom"}
+    bases = {"baseline", "uncalibrated", "named_supply_uncalibrated", "no_support", "classroom"}
+    expected = set(available_scenarios()) - bases
     assert expected <= covered, sorted(expected - covered)
 
 
