@@ -23,16 +23,16 @@ import os
 import textwrap
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from lithium_abm.experiments.executors import open_local
 from lithium_abm.experiments.targets import (
     PATTERN_PASS_SHARE,
     TARGETS,
@@ -360,9 +360,9 @@ def calibrate(
     )
     base = load_scenario(spec.scenario)  # fails early on a bad scenario
     started = time.perf_counter()
-    executor: Executor | None = None
-    if workers > 1:
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    # The sweeps' local pool: its workers die with this process, however it ends.
+    backend = open_local(workers) if workers > 1 else None
+    executor = backend.executor if backend is not None else None
     try:
         ev = _Evaluator(spec, targets, executor, progress, base)
         start_values = {p.name: base.params[p.name] for p in spec.params}
@@ -372,8 +372,8 @@ def calibrate(
         with contextlib.suppress(_BudgetExhausted):
             _search(ev, spec)
     finally:
-        if executor is not None:
-            executor.shutdown()
+        if backend is not None:
+            backend.close()
     assert ev.best is not None
     return CalibrationResult(
         spec, before, ev.best, ev.history, time.perf_counter() - started, base.description
