@@ -202,10 +202,10 @@ class Mine(BlockBuilder, Firm):
         """Whether part of its output is sold under offtake contracts: an independent hard-rock
         mine outside China, whose converters are its customers, not its owners."""
         return (
-            self.product == "concentrate"
+            self._market.offtake_enabled
+            and self.product == "concentrate"
             and self.owner_kind == "independent"
             and self.region != "CN"
-            and self._market.offtake_enabled
         )
 
     def contracted_t(self) -> float:

@@ -411,6 +411,20 @@ P7_MAX_FALL = 0.15
 P7_MAX_UNMET_SHARE = 0.02
 
 
+def output_falls(model_df: pd.DataFrame) -> pd.Series:
+    """World mined output's fall into each year 2016-2035 as a fraction of the year before
+    (negative for a rise; NaN where a year is not covered in full)."""
+    output = annual_sum(model_df, "production_t").reindex(list(P7_OUTPUT_YEARS))
+    return -(output / output.shift(1) - 1.0).iloc[1:]
+
+
+def unmet_shares(model_df: pd.DataFrame) -> pd.Series:
+    """Unmet demand over demand in each year 2015-2025 (NaN where a year is not covered)."""
+    unmet = annual_sum(model_df, "unmet_demand_t").reindex(list(P7_UNMET_YEARS))
+    demand = annual_sum(model_df, "demand_t").reindex(list(P7_UNMET_YEARS))
+    return unmet / demand.where(demand > 0)
+
+
 def check_no_collapse(model_df: pd.DataFrame) -> PatternCheck:
     """P7: world output does not collapse and demand is served (in reality world output fell
     about 4% in 2020 and demand was met from stocks and by price).
@@ -418,13 +432,10 @@ def check_no_collapse(model_df: pd.DataFrame) -> PatternCheck:
     A year the run does not cover in full is NaN and fails, like a missing year in P5.
     """
     output = annual_sum(model_df, "production_t").reindex(list(P7_OUTPUT_YEARS))
-    change = output / output.shift(1) - 1.0
-    falls = -change.iloc[1:]
+    falls = output_falls(model_df)
     largest = float(falls.max()) if falls.notna().any() else math.nan
     fall_year = int(falls.idxmax()) if falls.notna().any() else None
-    unmet = annual_sum(model_df, "unmet_demand_t").reindex(list(P7_UNMET_YEARS))
-    demand = annual_sum(model_df, "demand_t").reindex(list(P7_UNMET_YEARS))
-    share = unmet / demand.where(demand > 0)
+    share = unmet_shares(model_df)
     worst = float(share.max()) if share.notna().any() else math.nan
     worst_year = int(share.idxmax()) if share.notna().any() else None
     output_ok = bool(output.notna().all() and (falls <= P7_MAX_FALL).all())

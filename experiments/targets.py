@@ -36,9 +36,6 @@ import pandas as pd
 from lithium_abm.experiments.patterns import (
     P7_MAX_FALL,
     P7_MAX_UNMET_SHARE,
-    P7_OUTPUT_YEARS,
-    P7_UNMET_YEARS,
-    annual_sum,
     bust_trough_month,
     check_attribution,
     check_boom_bust,
@@ -47,7 +44,9 @@ from lithium_abm.experiments.patterns import (
     check_no_collapse,
     check_structure,
     check_sustained_losses,
+    output_falls,
     peak_month,
+    unmet_shares,
 )
 
 PRICE_CNY = "price_chemical_cny_t"
@@ -384,17 +383,13 @@ def pattern_p7(model_df: pd.DataFrame) -> float:
 def largest_output_fall(model_df: pd.DataFrame) -> float:
     """P7's first half as a number: the largest one-year fall of world mined output, 2015-2035
     (NaN if the run does not cover those years)."""
-    output = annual_sum(model_df, "production_t").reindex(list(P7_OUTPUT_YEARS))
-    if output.isna().any():
-        return math.nan
-    return float(max(0.0, -(output / output.shift(1) - 1.0).iloc[1:].min()))
+    falls = output_falls(model_df)
+    return math.nan if falls.isna().any() else float(max(0.0, falls.max()))
 
 
 def worst_unmet_share(model_df: pd.DataFrame) -> float:
     """P7's second half as a number: the largest yearly share of demand unmet, 2015-2025."""
-    unmet = annual_sum(model_df, "unmet_demand_t").reindex(list(P7_UNMET_YEARS))
-    demand = annual_sum(model_df, "demand_t").reindex(list(P7_UNMET_YEARS))
-    share = unmet / demand.where(demand > 0)
+    share = unmet_shares(model_df)
     return math.nan if share.isna().any() else float(share.max())
 
 
