@@ -61,6 +61,10 @@ class Firm(WorldAgent):
             raise ValueError(f"owner_kind must be one of {OWNER_KINDS}, got {owner_kind!r}")
         self.name = name
         self.region = region
+        # A firm sees its own market zone's prices (the world itself with one world market).
+        view_for = getattr(world, "view_for", None)
+        if view_for is not None:
+            self.world = world = view_for(region)
         self.owner_kind = owner_kind
         self.group = group
         self._ledger = world.ledger

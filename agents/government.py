@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _SETTINGS: dict[str, dict[str, float]] = {
     "royalty": {"level": 0.0},
     "tariff": {"level": 0.0},
+    "export_duty": {"level": 0.0},
     "state_profit_share": {"level": 0.0},
     "technology_export_control": {"level": 0.0},
     "equity_stakes": {"level": 0.0},
@@ -102,6 +103,11 @@ class Government(Firm):
     @property
     def tariff(self) -> float:
         return self._tariff.level
+
+    @property
+    def export_duty(self) -> float:
+        """Duty on the value of chemical exported from the region (paid by traders)."""
+        return self._export_duty.level
 
     @property
     def profit_share(self) -> float:

@@ -102,8 +102,13 @@ class LithiumModel(mesa.Model):
         self.projects = Projects(world, pop)
         self.court = BankruptcyCourt(world, pop)
         self.exploration = Exploration(world, pop)
-        self.concentrate_market = ConcentrateMarket(world, pop.groups, config.clearing_rule)
-        self.chemical_market = ChemicalMarket(world, pop.groups, config.clearing_rule)
+        regional = self.params.market.regional_markets_enabled
+        self.concentrate_market = ConcentrateMarket(
+            world, pop.groups, config.clearing_rule, pop.traders_of("concentrate", regional)
+        )
+        self.chemical_market = ChemicalMarket(
+            world, pop.groups, config.clearing_rule, pop.traders_of("chemical", regional)
+        )
         self.outcomes = {
             "concentrate": self.concentrate_market.outcome,
             "chemical": self.chemical_market.outcome,
@@ -311,6 +316,7 @@ class LithiumModel(mesa.Model):
         held += sum(b.inventory_t for b in pop.battery_makers)
         held += sum(r.feed_t + r.chemical_t for r in pop.recyclers)
         held += pop.stockpiler.inventory_t if pop.stockpiler is not None else 0.0
+        held += sum(t.held_t for t in pop.traders)
         sources = self.recorder.cum_production_t + self.recycling.cum_collected_t
         sinks = self.recorder.cum_consumption_t + self.recycling.cum_loss_t
         return sources - sinks - held
@@ -324,6 +330,7 @@ class LithiumModel(mesa.Model):
     governments = property(lambda self: self.population.governments)
     groups = property(lambda self: self.population.groups)
     stockpiler = property(lambda self: self.population.stockpiler)
+    traders = property(lambda self: self.population.traders)
     last_price = property(lambda self: self.world.last_price)
 
 

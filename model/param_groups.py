@@ -245,6 +245,11 @@ class MarketParams(_Group):
     offtake_share: float
     offtake_price_months: int
     offtake_max_cover_months: float
+    regional_markets_enabled: bool
+    transport_usd_t_concentrate: float
+    transport_usd_t_chemical: float
+    trade_capacity_t_concentrate: float
+    trade_capacity_t_chemical: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,6 +161,59 @@ _PARAMS: list[Param] = [
         "behavioural: Chinese converters built concentrate stocks in 2018-2019 and deferred "
         "shipments when they were full",
     ),
+    # --- regional markets and trade ---------------------------------------------------------
+    Param(
+        "regional_markets_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "Each product clears in two regional call markets, China and the rest of the world; "
+        "traders ship product between them when the spread pays for transport, the exporter's "
+        "duty and the importer's tariff, so trade policy enters the bids and the prices. "
+        "Off: one world market per product, tariffs and duties paid after clearing.",
+        "seeds: China refines most of the world's lithium and imports most of its concentrate; "
+        "China spot and CIF Asia prices differ by freight and duties",
+    ),
+    Param(
+        "transport_usd_t_concentrate",
+        300.0,
+        "USD/t LCE",
+        0.0,
+        5000.0,
+        "Freight, insurance and handling of a tonne LCE of concentrate between the regions.",
+        "assumption: bulk freight Western Australia-China USD 20-40/t of SC6, about 7.5 t SC6 "
+        "per t LCE",
+    ),
+    Param(
+        "transport_usd_t_chemical",
+        400.0,
+        "USD/t LCE",
+        0.0,
+        5000.0,
+        "Freight, insurance and handling of a tonne LCE of chemical between the regions.",
+        "assumption: containerised freight and insurance of battery-grade salts, USD 200-500/t",
+    ),
+    Param(
+        "trade_capacity_t_concentrate",
+        300000.0,
+        "t LCE/month",
+        0.0,
+        1.0e6,
+        "Most concentrate a trader ships in one direction in a month (shipping and ports).",
+        "assumption: shipping does not limit the trade (several times Australia's whole "
+        "output of about 35 kt LCE a month in 2023); a low value models an embargo or quota",
+    ),
+    Param(
+        "trade_capacity_t_chemical",
+        200000.0,
+        "t LCE/month",
+        0.0,
+        1.0e6,
+        "Most chemical a trader ships in one direction in a month.",
+        "assumption: shipping does not limit the trade (several times the whole chemical use "
+        "outside China in the 2030s); a low value models an embargo or quota",
+    ),
     # --- demand --------------------------------------------------------------------------------
     Param(
         "demand_scale",
@@ -1706,6 +1759,7 @@ MECHANISMS = (
     "held_price_enabled",
     "converter_curtailment_enabled",
     "restart_on_spot_enabled",
+    "regional_markets_enabled",
 )
 LEVERS = (
     "cn_self_sufficiency_target",

@@ -6,6 +6,7 @@ of random draws, so a run is reproducible from (scenario, seed).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,12 @@ from lithium_abm.agents.mine import CONSTRUCTION, OPERATING, Mine
 from lithium_abm.agents.recycler import Recycler
 from lithium_abm.agents.refiner import Refiner
 from lithium_abm.agents.stockpiler import Stockpiler
+from lithium_abm.agents.trader import Trader
 from lithium_abm.model.config import GovernmentSpec, ModelConfig, month_index
 from lithium_abm.model.policy import instruments as _instruments  # noqa: F401 - registers them
 from lithium_abm.model.policy.instrument import INSTRUMENTS
-from lithium_abm.model.world import World
+from lithium_abm.model.world import PRODUCTS, World
+from lithium_abm.model.zones import routes, zone_of
 
 RECYCLER_SITES = (("China recyclers", "CN"), ("Korea-Europe recyclers", "EU"))
 
@@ -45,7 +48,12 @@ class Population:
     developers: dict[tuple[str, str], Developer] = field(default_factory=dict)
     recyclers: list[Recycler] = field(default_factory=list)
     stockpiler: Stockpiler | None = None
+    traders: list[Trader] = field(default_factory=list)  # regional markets only
     opening_stock_t: float = 0.0
+
+    def traders_of(self, product: str, regional: bool) -> list[Trader] | None:
+        """A product's traders for its market, or None when there is one world market."""
+        return [t for t in self.traders if t.product == product] if regional else None
 
     def group(self, name: str) -> Group | None:
         if not name:
@@ -198,11 +206,37 @@ def build_population(world: World, config: ModelConfig, first_demand_t: float) -
             capacity = share * recycling.recycling_capacity_tpa_2015
             cash = recycling.recycler_cash_usd_tpa * capacity
             pop.recyclers.append(Recycler(world, name, region, capacity, cash_usd=cash))
+    if groups.market.regional_markets_enabled:
+        pop.traders = build_traders(world, pop)
     for gov in pop.governments.values():
         for inst in gov.instruments:
             inst.bind(gov, world, pop)
     _initial_stocks(pop, world.params.battery_maker.inventory_cover_months, first_demand_t)
     return pop
+
+
+def build_traders(world: World, pop: Population) -> list[Trader]:
+    """One trader per product and ordered pair of market zones.
+
+    A trader pays the export duty of the source zone's governments and the tariff of each
+    destination government on the share of the destination's chemical demand its battery
+    makers hold (a US tariff bites on the part of a cargo bound for US buyers).
+    """
+    demand: dict[str, float] = defaultdict(float)
+    for maker in pop.battery_makers:
+        demand[maker.region] += maker.demand_share
+    traders = []
+    for product in PRODUCTS:
+        for source, destination in routes():
+            exporters = [g for r, g in pop.governments.items() if zone_of(r) == source]
+            zone_demand = sum(d for r, d in demand.items() if zone_of(r) == destination)
+            importers = [
+                (g, demand[r] / zone_demand)
+                for r, g in pop.governments.items()
+                if zone_of(r) == destination and zone_demand > 0.0 and demand[r] > 0.0
+            ]
+            traders.append(Trader(world, product, source, destination, exporters, importers))
+    return traders
 
 
 def _months_until(config: ModelConfig, when: str) -> int:

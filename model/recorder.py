@@ -15,6 +15,7 @@ import mesa
 import pandas as pd
 
 from lithium_abm.model.parameters import RESOURCES
+from lithium_abm.model.zones import ZONES, routes
 
 if TYPE_CHECKING:
     from lithium_abm.model.lithium_model import LithiumModel
@@ -103,6 +104,17 @@ def model_columns() -> tuple[str, ...]:
         "bankruptcies",
         "asset_sales",
     )
+
+
+def regional_columns() -> tuple[str, ...]:
+    """The columns regional markets add: each zone's prices and volumes, each route's trade."""
+    columns: list[str] = []
+    for product in ("chemical", "concentrate"):
+        columns += [f"price_{product}_usd_t_{zone}" for zone in ZONES]
+        columns += [f"volume_t_{product}_{zone}" for zone in ZONES]
+    for product in ("chemical", "concentrate"):
+        columns += [f"trade_t_{product}_{a}_to_{b}" for a, b in routes()]
+    return (*columns, "inventory_t_traders")
 
 
 class _Latest:
@@ -278,9 +290,31 @@ class Recorder:
             row[f"mines_{s}"] = states[s]
         row["bankruptcies"] = m.court.bankruptcies
         row["asset_sales"] = m.court.asset_sales
+        if m.traders:
+            self._record_regions(row)
         self.rows.append(row)
         if self.record_agents:
             self._record_agents(date)
+
+    def _record_regions(self, row: dict[str, float]) -> None:
+        """Regional markets: each zone's prices and volumes, and each route's shipments."""
+        m = self.model
+        for product, market in (
+            ("chemical", m.chemical_market),
+            ("concentrate", m.concentrate_market),
+        ):
+            for zone in ZONES:
+                price, volume, _ = market.zone_outcomes.get(zone, (math.nan, 0.0, False))
+                row[f"price_{product}_usd_t_{zone}"] = price
+                row[f"volume_t_{product}_{zone}"] = volume
+        held = 0.0
+        for trader in m.traders:
+            row[f"trade_t_{trader.product}_{trader.source}_to_{trader.destination}"] = (
+                trader.shipped_t
+            )
+            held += trader.held_t
+        row["inventory_t_traders"] = held
+        row["inventory_t"] += held
 
     def _monthly_incidents(self) -> int:
         """Pollution incidents and inspection violations this month, all jurisdictions."""
@@ -438,7 +472,8 @@ class Recorder:
     def datacollector(self) -> mesa.DataCollector:
         """Mesa's DataCollector with one model reporter per monthly column (``mesa.batch_run``
         and Mesa users read it); per-agent records stay in this recorder, which is far cheaper."""
-        reporters = {c: _Latest(self.rows, c) for c in model_columns() if c != "date"}
+        columns = model_columns() + (regional_columns() if self.model.traders else ())
+        reporters = {c: _Latest(self.rows, c) for c in columns if c != "date"}
         return _RowCollector(self.rows, model_reporters=reporters)
 
     def model_frame(self) -> pd.DataFrame:

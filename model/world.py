@@ -15,6 +15,7 @@ import numpy as np
 
 from lithium_abm.model.ledger import Ledger
 from lithium_abm.model.param_groups import ParamGroups
+from lithium_abm.model.zones import CHINA, ZONES, zone_of
 
 if TYPE_CHECKING:
     from lithium_abm.model.policy.government import Government
@@ -86,6 +87,16 @@ class World:
             market.expectation_smoothing,
         )
         self.last_price = self.prices.last
+        # One price board per market zone; China's is the world's benchmark board above.
+        self.boards: dict[str, PriceBoard] = {CHINA: self.prices}
+        self._views: dict[str, ZoneView] = {}
+        if market.regional_markets_enabled:
+            for zone in ZONES:
+                if zone != CHINA:
+                    self.boards[zone] = PriceBoard(
+                        dict(self.prices.last), market.expectation_smoothing
+                    )
+                    self._views[zone] = ZoneView(self, self.boards[zone])
         refiner = params.refiner
         self._lepidolite_discount = (
             refiner.conversion_cost_usd_t_lepidolite - refiner.conversion_cost_usd_t_spodumene
@@ -147,10 +158,19 @@ class World:
 
     def product_price(self, resource: str) -> float:
         """Market-equivalent price of a mine's product this month."""
+        return self.product_price_in(self.last_price, resource)
+
+    def product_price_in(self, last_price: dict[str, float], resource: str) -> float:
+        """A mine's product priced from the given last prices (its zone's)."""
         if resource in self._priced_as_chemical:
-            return self.last_price["chemical"]
+            return last_price["chemical"]
         discount = self._lepidolite_discount if resource == "lepidolite" else 0.0
-        return max(0.0, self.last_price["concentrate"] - discount)
+        return max(0.0, last_price["concentrate"] - discount)
+
+    def view_for(self, region: str) -> World:
+        """The world as a firm in ``region`` sees it: its own zone's prices when markets are
+        regional (the world itself in China, or when there is one world market)."""
+        return self._views.get(zone_of(region), self)  # type: ignore[return-value]
 
     # --- observations ---------------------------------------------------------------------------
     def set_capacity(self, capacity: dict[tuple[str, str], tuple[float, float]]) -> None:
@@ -203,3 +223,41 @@ class World:
         control = sum(g.technology_control for g in self.governments.values())
         capex = p.capex_usd_tpa_refiner_row * (1.0 + 0.5 * control)
         return capex, round(p.lead_time_months_refiner_row * (1.0 + control))
+
+
+class ZoneView:
+    """The world seen from one market zone: that zone's price board, everything else shared.
+
+    Agents keep reading ``last_price``, ``recent_price`` and the other price members; a firm
+    outside China reads the rest of the world's prices through this view without knowing it.
+    """
+
+    def __init__(self, world: World, board: PriceBoard) -> None:
+        self._world = world
+        self.prices = board
+        self.last_price = board.last
+
+    def __getattr__(self, name: str):
+        return getattr(self._world, name)
+
+    @property
+    def month(self) -> int:
+        return self._world.month
+
+    def view_for(self, region: str) -> World:
+        return self._world.view_for(region)
+
+    def recent_price(self, product: str) -> float:
+        return self.prices.mean_of_last(product, 3)
+
+    def slow_price(self, product: str) -> float:
+        return self.prices.mean_of_last(product, 12)
+
+    def contract_price_usd_t(self, product: str) -> float:
+        return self.prices.mean_of_last(product, self._world.params.market.offtake_price_months)
+
+    def smoothed_price(self, product: str) -> float:
+        return self.prices.smoothed(product)
+
+    def product_price(self, resource: str) -> float:
+        return self._world.product_price_in(self.last_price, resource)

@@ -11,15 +11,18 @@ settled market through their hooks.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lithium_abm.model.markets.coupling import Book, couple
 from lithium_abm.model.markets.orders import MarketOutcome, Trades
 from lithium_abm.model.markets.rules import clearing_rule
+from lithium_abm.model.zones import CHINA, ZONES, zone_of
 
 if TYPE_CHECKING:
-    from lithium_abm.model.world import World
+    from lithium_abm.model.world import PriceBoard, World
 
 MIN_ORDER_T = 1e-9
 
@@ -43,16 +46,55 @@ def next_price(last: float, result: Any, held: bool = False) -> tuple[float, boo
     return price, False
 
 
+@dataclass(frozen=True, slots=True)
+class OwnedBook:
+    """A zone's book and who placed each order, in book order (for settlement)."""
+
+    orders: Book
+    bid_owners: list[Any]
+    offer_owners: list[Any]
+
+    def with_bid(self, owner: Any, price_usd_t: float, quantity_t: float) -> OwnedBook:
+        return OwnedBook(
+            self.orders.with_bid(price_usd_t, quantity_t),
+            [*self.bid_owners, owner],
+            self.offer_owners,
+        )
+
+    def with_offer(self, owner: Any, price_usd_t: float, quantity_t: float) -> OwnedBook:
+        return OwnedBook(
+            self.orders.with_offer(price_usd_t, quantity_t),
+            self.bid_owners,
+            [*self.offer_owners, owner],
+        )
+
+
 class Market:
-    """A product's monthly call market between its sellers and buyers."""
+    """A product's monthly call market between its sellers and buyers.
+
+    With one world market (the default) everybody meets in one book. With
+    ``regional_markets_enabled`` the book is split by market zone (``model/zones.py``): each
+    zone clears on its own, and the product's traders join as buyers in their source zone and
+    sellers in their destination zone. Captive transfers and offtake deliveries cross zones
+    inside firms and contracts, before any zone's auction.
+    """
 
     product = ""
 
-    def __init__(self, world: World, groups: dict[str, Any], rule: str = "uniform_price") -> None:
+    def __init__(
+        self,
+        world: World,
+        groups: dict[str, Any],
+        rule: str = "uniform_price",
+        traders: list[Any] | None = None,
+    ) -> None:
         self.world = world
         self.groups = groups
         self.rule = clearing_rule(rule)
+        self.traders = traders
         self.outcome = MarketOutcome(world.last_price[self.product], 0.0, 0.0, False)
+        # Per zone: (price, volume, traded) of the month (regional markets only).
+        self.zone_outcomes: dict[str, tuple[float, float, bool]] = {}
 
     def run(self, sellers: list[Any], buyers: list[Any]) -> MarketOutcome:
         world = self.world
@@ -60,7 +102,122 @@ class Market:
         wanted = {b: b.wanted_t() for b in buyers}
         captive = self.captive_transfers(wanted, last) if self._integration() else 0.0
         contracted = self.contract_deliveries(sellers, buyers, wanted)
-        # The book as parallel lists of owners, prices and quantities, in seller and buyer order.
+        if self.traders is None:
+            price, volume, traded = self.auction(sellers, buyers, wanted, world.prices)
+        else:
+            price, volume, traded = self.run_zones(sellers, buyers, wanted)
+        self.outcome = MarketOutcome(price, volume, captive, traded, contracted)
+        return self.outcome
+
+    def run_zones(
+        self, sellers: list[Any], buyers: list[Any], wanted: dict[Any, float]
+    ) -> tuple[float, float, bool]:
+        """Clear every zone's book, coupled by a trade route where one pays; the China
+        zone's price is the product's benchmark.
+
+        The routes are tried in order (``coupling.couple``); the first that carries product
+        sets both zones' prices and its trader buys the flow in the exporting zone and sells
+        it in the importing one, so the cargo is bought before it is sold. Without a flow,
+        each zone clears alone and a zone where nothing traded is assessed within parity of
+        the other.
+        """
+        boards = self.world.boards
+        books = {}
+        for zone in ZONES:
+            zone_sellers = [s for s in sellers if zone_of(s.region) == zone]
+            zone_buyers = [b for b in buyers if zone_of(b.region) == zone]
+            books[zone] = self.book(zone_sellers, zone_buyers, wanted, boards[zone].last)
+        for trader in self.traders or []:
+            trader.start_month()
+        outcomes: dict[str, tuple[float, float, bool]] = {}
+        for trader in self.traders or []:
+            a, b = trader.source, trader.destination
+            coupling = couple(
+                self.rule,
+                books[a].orders,
+                books[b].orders,
+                trader.border_rate(),
+                trader.transport_usd_t,
+                trader.capacity_t,
+            )
+            if coupling is None:
+                continue
+            flow = coupling.flow_t
+            exporting = books[a]
+            importing = books[b]
+            a_fills = Trades(
+                coupling.price_a_usd_t,
+                coupling.a.volume,
+                exporting.offer_owners,
+                coupling.a.offer_fills,
+                [*exporting.bid_owners, trader],
+                np.append(coupling.a.bid_fills, flow),
+                a,
+            )
+            outcomes[a] = self.settle_zone(a_fills)
+            b_fills = Trades(
+                coupling.price_b_usd_t,
+                coupling.b.volume,
+                [*importing.offer_owners, trader],
+                np.append(coupling.b.offer_fills, trader.stock_t),
+                importing.bid_owners,
+                coupling.b.bid_fills,
+                b,
+            )
+            outcomes[b] = self.settle_zone(b_fills)
+            break
+        else:
+            for zone in ZONES:
+                outcomes[zone] = self.clear(books[zone], boards[zone], zone, post=False)
+        # Zones that traded anchor the others' assessments; China's when none traded.
+        anchors = {z for z in ZONES if outcomes[z][2]} or {CHINA}
+        for zone in ZONES:
+            price, _, traded = outcomes[zone]
+            if not traded:
+                if zone not in anchors:
+                    price = self.parity_bounded(zone, price, outcomes, anchors)
+                outcomes[zone] = (price, 0.0, False)
+            boards[zone].set(self.product, price)
+        self.zone_outcomes = {z: outcomes[z] for z in ZONES}
+        price, _, traded = outcomes[CHINA]
+        return price, sum(o[1] for o in outcomes.values()), traded
+
+    def settle_zone(self, trades: Trades) -> tuple[float, float, bool]:
+        """Settle one zone's coupled trades (the caller posts the price once both zones are
+        known)."""
+        self.settle(trades)
+        for gov in self.world.governments.values():
+            gov.at_market_settlement(self.product, trades)
+        return trades.price_usd_t, trades.volume_t, True
+
+    def parity_bounded(
+        self,
+        zone: str,
+        price: float,
+        outcomes: dict[str, tuple[float, float, bool]],
+        anchors: set[str],
+    ) -> float:
+        """A zone where nothing traded is assessed within parity of an anchor zone: no
+        dearer than product imported from it (landed cost), no cheaper than what its sellers
+        would net by exporting to it, as price reporters assess a thin market by netbacks."""
+        for trader in self.traders or []:
+            if trader.destination == zone and trader.source in anchors:
+                price = min(price, trader.landed_usd_t(outcomes[trader.source][0]))
+            elif trader.source == zone and trader.destination in anchors:
+                other_price = outcomes[trader.destination][0]
+                netback = (other_price - trader.transport_usd_t) / (1.0 + trader.border_rate())
+                price = max(price, netback)
+        return price
+
+    def book(
+        self,
+        sellers: list[Any],
+        buyers: list[Any],
+        wanted: dict[Any, float],
+        last_price: dict[str, float],
+    ) -> OwnedBook:
+        """The sellers' offers and buyers' bids as arrays, with the owner of each order."""
+        last = last_price[self.product]
         offer_owners: list[Any] = []
         offer_p: list[float] = []
         offer_q: list[float] = []
@@ -77,23 +234,45 @@ class Market:
                 bid_owners.append(b)
                 bid_p.append(p)
                 bid_q.append(q)
-        result = self.rule(np.array(bid_p), np.array(bid_q), np.array(offer_p), np.array(offer_q))
+        orders = Book(np.array(bid_p), np.array(bid_q), np.array(offer_p), np.array(offer_q))
+        return OwnedBook(orders, bid_owners, offer_owners)
+
+    def auction(
+        self,
+        sellers: list[Any],
+        buyers: list[Any],
+        wanted: dict[Any, float],
+        board: PriceBoard,
+    ) -> tuple[float, float, bool]:
+        """One call auction over these sellers and buyers (the one world market)."""
+        return self.clear(self.book(sellers, buyers, wanted, board.last), board, None)
+
+    def clear(
+        self, book: OwnedBook, board: PriceBoard, zone: str | None, post: bool = True
+    ) -> tuple[float, float, bool]:
+        """Clear a book by the market's rule, settle it and (with ``post``) post its price on
+        the board; returns (price, volume, traded)."""
+        world = self.world
+        last = board.last[self.product]
+        o = book.orders
+        result = self.rule(o.bid_p, o.bid_q, o.offer_p, o.offer_q)
         price, traded = next_price(last, result, world.params.market.held_price_enabled)
         if traded:
             trades = Trades(
                 price,
                 float(result.volume),
-                offer_owners,
+                book.offer_owners,
                 result.offer_fills,
-                bid_owners,
+                book.bid_owners,
                 result.bid_fills,
+                zone,
             )
             self.settle(trades)
             for gov in world.governments.values():
                 gov.at_market_settlement(self.product, trades)
-        world.prices.set(self.product, price)
-        self.outcome = MarketOutcome(price, float(result.volume), captive, traded, contracted)
-        return self.outcome
+        if post:
+            board.set(self.product, price)
+        return price, float(result.volume), traded
 
     def _integration(self) -> bool:
         return bool(self.world.params.policy.integration_enabled)
@@ -244,5 +423,10 @@ class ChemicalMarket(Market):
             buyer.receive(fill, price)
             gov = governments.get(buyer.region)
             if gov is not None:
-                imported = 1.0 - by_region.get(buyer.region, 0.0) / trades.volume_t
+                # In a zone's market, imports come through traders, who paid the tariff.
+                imported = (
+                    1.0 - by_region.get(buyer.region, 0.0) / trades.volume_t
+                    if trades.zone is None
+                    else 0.0
+                )
                 gov.at_purchase(buyer, fill, price, imported)

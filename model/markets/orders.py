@@ -53,6 +53,7 @@ class Trades:
     offer_fills: np.ndarray
     buyers: list[Any]
     bid_fills: np.ndarray
+    zone: str | None = None  # the market zone, or None for the one world market
 
 
 @dataclass

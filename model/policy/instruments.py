@@ -57,8 +57,8 @@ class ExportDuty(Instrument):
 
     def at_market_settlement(self, gov: Government, product: str, trades: Trades) -> None:
         rate = self.level
-        if product != "chemical" or rate <= 0.0:
-            return
+        if product != "chemical" or rate <= 0.0 or trades.zone is not None:
+            return  # in regional markets the exporting traders pay the duty at the border
         region = gov.region
         volume = float(np.sum(trades.bid_fills))
         abroad = sum(
