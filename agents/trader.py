@@ -1,12 +1,12 @@
 """A trader carries one product from one market zone to another when the spread pays for it.
 
 The market decides how much flows on the route each month (``model/markets/coupling.py``): the
-most for which the importing zone's price still covers the exporting zone's price plus the
-route's cost. The trader then buys that cargo in the exporting zone's auction and sells it in
-the importing zone's, and pays the route's cost through the ledger: freight to the suppliers,
-the exporting government's duty and the importing governments' tariffs (the trader is the
-exporter and importer of record). Trade policy therefore enters the flow and both prices, and
-the ledger still records who pays whom. Voyages of two to six weeks fall within the model's
+importing zone's net purchases when both zones clear as one book, with the importing zone's
+price the exporting zone's plus the route's cost. The trader buys that cargo in the exporting
+zone and sells it in the importing one, and pays the route's cost through the ledger: freight to
+the suppliers, the exporting government's duty and the importing governments' tariffs (the
+trader is the exporter and importer of record), so it breaks even on an uncongested route and
+earns the congestion rent on a full one. Voyages of two to six weeks fall within the model's
 month, so a cargo bought in a month is sold in the same month.
 """
 
@@ -49,7 +49,6 @@ class Trader(Firm):
         self.transport_usd_t = float(getattr(market, f"transport_usd_t_{product}"))
         self.capacity_t = float(getattr(market, f"trade_capacity_t_{product}"))
         self.stock_t = 0.0  # bought and not yet sold (within the month)
-        self.stock_cost_usd = 0.0
         self.shipped_t = 0.0  # bought this month for export
         self.sold_t = 0.0
         self.duties_usd = 0.0  # cumulative
@@ -86,12 +85,6 @@ class Trader(Firm):
         return self.stock_t
 
     # --- buying in the exporting zone -----------------------------------------------------------
-    def wanted_t(self) -> float:
-        return 0.0  # the market places the route's bid; the trader has no book of its own
-
-    def bids(self, remaining_t: float) -> list[tuple[float, float]]:
-        return []
-
     def receive_feed(self, quantity_t: float, unit_usd_t: float, lepidolite_t: float) -> None:
         """A concentrate cargo bought (graded as spodumene at its destination)."""
         self.receive(quantity_t, unit_usd_t)
@@ -99,45 +92,28 @@ class Trader(Firm):
     def receive(self, quantity_t: float, price_usd_t: float) -> None:
         """A cargo bought: pay freight, the export duty and the tariffs, and load it."""
         value = quantity_t * price_usd_t
-        cost = value
         freight = quantity_t * self.transport_usd_t
         if freight > 0.0:
             self.pay(self.world.suppliers_account, freight, "freight")
-            cost += freight
         for gov in self.exporters:
             duty = gov.export_duty * value if self.product == "chemical" else 0.0
             if duty > 0.0:
                 self.pay(gov.account, duty, "export_duties")
                 self.duties_usd += duty
-                cost += duty
         for gov, share in self.importers:
             tariff = gov.tariff * share * value if self.product == "chemical" else 0.0
             if tariff > 0.0:
                 self.pay(gov.account, tariff, "tariffs")
                 self.tariffs_usd += tariff
-                cost += tariff
         self.stock_t += quantity_t
-        self.stock_cost_usd += cost
         self.shipped_t += quantity_t
 
     # --- selling in the importing zone ----------------------------------------------------------
-    @property
-    def stock_for_sale_t(self) -> float:
-        return self.stock_t
-
-    def ask_usd_t(self, last_price_usd_t: float) -> float:
-        """The landed cost: the market offers the route's cargo below every local ask anyway,
-        since the flow was chosen so that the importing zone's price covers it."""
-        return self.stock_cost_usd / self.stock_t if self.stock_t > MIN_CARGO_T else 1.0
-
     def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
         if quantity_t <= 0.0:
             return
-        share = min(1.0, quantity_t / self.stock_t) if self.stock_t > 0.0 else 1.0
-        self.stock_cost_usd -= share * self.stock_cost_usd
         self.stock_t -= quantity_t
         if self.stock_t < MIN_CARGO_T:
             self.stock_t = 0.0
-            self.stock_cost_usd = 0.0
         self._ledger.pay(buyer_account, self.account, quantity_t * price_usd_t, "sales_trade")
         self.sold_t += quantity_t

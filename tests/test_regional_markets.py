@@ -174,6 +174,13 @@ def test_lithium_and_money_are_conserved_with_traders() -> None:
     # Every cargo sells in the month it is bought: nothing is left in the traders' hands.
     assert all(t.held_t == 0.0 for t in model.traders)
     assert (frame()["inventory_t_traders"].abs() < 1e-6).all()
+    # On an uncongested route the landed cost is the importing price: traders break even.
+    df = frame()
+    for t in model.traders:
+        shipped = df[f"trade_t_{t.product}_{t.source}_to_{t.destination}"]
+        assert (shipped < t.capacity_t * (1 - 1e-6)).all()
+        value = float((shipped * df[f"price_{t.product}_usd_t_{t.destination}"]).sum())
+        assert abs(t.cash_usd) <= 1e-9 * max(value, 1.0), (t.name, t.cash_usd)
 
 
 def test_traders_pay_duties_and_tariffs_to_the_governments() -> None:
