@@ -172,8 +172,9 @@ _PARAMS: list[Param] = [
         "traders ship product between them when the spread pays for transport, the exporter's "
         "duty and the importer's tariff, so trade policy enters the bids and the prices. "
         "Off: one world market per product, tariffs and duties paid after clearing.",
-        "seeds: China refines most of the world's lithium and imports most of its concentrate; "
-        "China spot and CIF Asia prices differ by freight and duties",
+        "docs/sources/MODEL_BRIEF.md §Calibration inputs: China about 17% of world mined "
+        "lithium but over half of refining, so concentrate flows to China and chemical out of "
+        "it; off by default, the calibration being of one world market",
     ),
     Param(
         "transport_usd_t_concentrate",
@@ -196,20 +197,21 @@ _PARAMS: list[Param] = [
     ),
     Param(
         "trade_capacity_t_concentrate",
-        300000.0,
+        1.0e6,
         "t LCE/month",
         0.0,
-        1.0e6,
+        1.0e7,
         "Most concentrate a trader ships in one direction in a month (shipping and ports).",
-        "assumption: shipping does not limit the trade (several times Australia's whole "
-        "output of about 35 kt LCE a month in 2023); a low value models an embargo or quota",
+        "assumption: shipping does not limit the trade (Australia shipped about 35 kt LCE a "
+        "month in 2023; the model's peak flows stay below 0.5 Mt a month in runs 1-10); a "
+        "low value models an embargo or quota",
     ),
     Param(
         "trade_capacity_t_chemical",
-        200000.0,
+        1.0e6,
         "t LCE/month",
         0.0,
-        1.0e6,
+        1.0e7,
         "Most chemical a trader ships in one direction in a month.",
         "assumption: shipping does not limit the trade (several times the whole chemical use "
         "outside China in the 2030s); a low value models an embargo or quota",
