@@ -39,6 +39,8 @@ VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 HATCH_LINES_ACROSS = 45
 PLOT_ASPECT = 2.2  # plot width / height in pixels, for the hatch angle
 OVERLAY_COLOUR = "black"
+ROW_COLOUR = "#9467bd"
+ROW_CHEMICAL = "Chemical, rest of world"
 ZERO_LABEL = "datum.value == 0 ? '0' : datum.label"  # SI labels 10k, 20k, but 0, not 0k
 
 
@@ -204,12 +206,27 @@ def _lines(names: Sequence[str], colours: Sequence[str], dashed: Sequence[bool])
     }
 
 
+def regional(model: LithiumModel) -> bool:
+    """Whether the model clears China and the rest of the world apart (regional markets)."""
+    return bool(model.p["regional_markets_enabled"])
+
+
 def price_spec(model: LithiumModel, overlay_label: str | None) -> dict[str, Any]:
     names = ["Chemical", "Concentrate"]
     colours = ["#1f77b4", "#ff7f0e"]
+    dashed = [False, False]
+    subtitle = "triangles: real China price"
+    if regional(model):
+        # Tariffs and duties open the spread between the two chemical prices: the line a
+        # lecturer moves with the trade levers.
+        names = ["Chemical, China", "Concentrate, China", ROW_CHEMICAL]
+        colours.append(ROW_COLOUR)
+        dashed.append(False)
+        subtitle += "; China's prices and the rest of the world's chemical"
     if overlay_label:
         names.append(f"Chemical, {overlay_label}")
         colours.append(OVERLAY_COLOUR)
+        dashed.append(True)
     x = _x_time(model)
     usd_cny = float(model.p["usd_cny"])
     marks = [
@@ -217,14 +234,14 @@ def price_spec(model: LithiumModel, overlay_label: str | None) -> dict[str, Any]
         for month, cny_t, label in REAL_MARKS_CNY_T
         if _month(model, 0) <= f"{month}-01" <= _month(model, model.n_months - 1)
     ]
-    spec = _base("Chemical and concentrate price (USD per t LCE)", "triangles: real China price")
+    spec = _base("Chemical and concentrate price (USD per t LCE)", subtitle)
     spec["layer"] = [
         _extent_layer(x, "usd_t"),
         {
             "data": {"name": "lines"},
             "transform": [{"fold": names, "as": ["series", "usd_t"]}],
             "mark": {"type": "line", "strokeWidth": 1.8},
-            "encoding": {"x": x, "y": _y_extent("usd_t"), **_lines(names, colours, [0, 0, 1])},
+            "encoding": {"x": x, "y": _y_extent("usd_t"), **_lines(names, colours, dashed)},
         },
         {
             "data": {"values": marks},
@@ -425,6 +442,14 @@ def price_data(model: LithiumModel, overlay: Overlay | None) -> dict[str, list[d
         "Concentrate": series(model, "price_concentrate_usd_t"),
     }
     shown = [*chemical, *(cny_t / float(model.p["usd_cny"]) for _, cny_t, _ in REAL_MARKS_CNY_T)]
+    if regional(model):
+        row = series(model, "price_chemical_usd_t_row")
+        columns = {
+            "Chemical, China": chemical,
+            "Concentrate, China": columns["Concentrate"],
+            ROW_CHEMICAL: row,
+        }
+        shown += row
     if overlay is not None:
         columns[f"Chemical, {overlay.label}"] = overlay.price_chemical_usd_t[:n]
         shown += list(overlay.price_chemical_usd_t[:n])

@@ -13,6 +13,7 @@ Set ``LITHIUM_ABM_SCREENSHOT=docs/img/dashboard.png`` to also save the README sc
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import re
@@ -345,6 +346,48 @@ def test_a_lecturer_screen(chromium: str, dashboard_url: str) -> None:
     assert external == [], f"the page tried to reach outside hosts: {external[:5]}"
 
 
+def _price_chart_at(page, scenario: str, month: str) -> bytes:
+    """Run this session's market to ``month`` and return the price chart as drawn (PNG)."""
+    before = _charts(page)
+    page.get_by_label("Any month (YYYY-MM)").fill(month)
+    page.get_by_role("button", name="Go").click()
+    _status(page, f"{scenario}, seed 1: {month}")
+    _wait_for_charts(page, before, {"chart-price"})
+    return page.locator(".chart-price canvas").screenshot()
+
+
+def test_the_tariff_lever_moves_the_regional_price_chart(chromium: str, dashboard_url: str) -> None:
+    """In the regional markets a tariff enters the traders' costs and so the prices: raising
+    the US tariff visibly moves the price chart (the rest of the world's chemical line),
+    while the same market run again draws the same picture."""
+    from playwright.sync_api import sync_playwright
+
+    external: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context, page = _open(browser, dashboard_url, external)
+            _choose(page, "Scenario", "trade_war")
+            _status(page, "trade_war, seed 1: start")
+            drawn = _price_chart_at(page, "trade_war", "2023-06")
+
+            page.get_by_role("button", name="Reset").click()
+            _status(page, "trade_war, seed 1: start")
+            assert _price_chart_at(page, "trade_war", "2023-06") == drawn  # same market
+
+            slider = page.locator(".v-slider").nth(1 + LEVER_ORDER.index("tariff_us"))
+            slider.locator("[role=slider]").focus()
+            page.keyboard.press("End")
+            page.get_by_text("Tariff US: 2 share of value").wait_for(timeout=UI_TIMEOUT_MS)
+            page.get_by_role("button", name="Reset").click()
+            _status(page, "trade_war, seed 1: start")
+            assert _price_chart_at(page, "trade_war", "2023-06") != drawn
+            context.close()
+        finally:
+            browser.close()
+    assert external == [], f"the page tried to reach outside hosts: {external[:5]}"
+
+
 def _screenshot(page, path: Path) -> None:
     """Run the market into the 2024 bust and save the README screenshot at 1280 x 720."""
     page.get_by_role("button", name="2024 bust").click()
@@ -606,6 +649,30 @@ def test_charts_redraw_only_what_changed() -> None:
     assert charts.draws == 10
     assert {c for c in CHARTS if overlaid[c] != stepped[c]} == {"price", "loss_share"}
     assert charts.view("price", session.overlay()).spec is not charts.view("price").spec
+
+
+def test_the_regional_price_chart_shows_both_zones() -> None:
+    """With regional markets the price chart draws China's prices and the rest of the world's
+    chemical price, which a higher US tariff lifts further above China's."""
+    from lithium_abm.experiments.dashboard import Session
+    from lithium_abm.experiments.dashboard_charts import ROW_CHEMICAL
+
+    def last_row(tariff_us: float) -> dict:
+        session = Session("trade_war")
+        session.values["tariff_us"] = tariff_us
+        session.new_market()
+        session.run_to("2023-06")
+        view = session.charts.view("price")
+        assert ROW_CHEMICAL in json.dumps(view.spec)
+        return view.data["lines"][-1]
+
+    war, harder = last_row(0.5), last_row(2.0)
+    assert war["month"] == "2023-06-01"
+    assert war[ROW_CHEMICAL] > war["Chemical, China"]
+    spread = [r[ROW_CHEMICAL] - r["Chemical, China"] for r in (war, harder)]
+    assert spread[1] > spread[0] + 1000.0, spread
+    one_market = Session("classroom").charts.view("price")
+    assert ROW_CHEMICAL not in json.dumps(one_market.spec)
 
 
 def _layer_data(view) -> set[str]:
