@@ -2,8 +2,9 @@
 
 With ``regional_markets_enabled`` each product clears in one call market per zone. China is a
 zone of its own (its spot price is the benchmark researchers quote); every other region (AU, CL,
-AR, KR, JP, US, EU, ...) meets in the rest of the world. A further split (US-EU, Japan-Korea) is
-a new entry here and in ``ZONES``; the markets, traders and recorder iterate over the zones.
+AR, KR, JP, US, EU, ...) meets in the rest of the world. The traders, books and recorder iterate
+over ``ZONES``, but ``Market.run_zones`` couples two zones at a time, so a further split
+(US-EU, Japan-Korea) needs a joint clearing over all routes as well as new entries here.
 """
 
 from __future__ import annotations
