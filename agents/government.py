@@ -27,6 +27,7 @@ _SETTINGS: dict[str, dict[str, float]] = {
     "royalty": {"level": 0.0},
     "tariff": {"level": 0.0},
     "export_duty": {"level": 0.0},
+    "concentrate_export_duty": {"level": 0.0},
     "state_profit_share": {"level": 0.0},
     "technology_export_control": {"level": 0.0},
     "equity_stakes": {"level": 0.0},
@@ -108,6 +109,11 @@ class Government(Firm):
     def export_duty(self) -> float:
         """Duty on the value of chemical exported from the region (paid by traders)."""
         return self._export_duty.level
+
+    @property
+    def concentrate_export_duty(self) -> float:
+        """Duty on the value of concentrate exported from the region (paid by traders)."""
+        return self._concentrate_export_duty.level
 
     @property
     def profit_share(self) -> float:

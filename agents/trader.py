@@ -48,6 +48,9 @@ class Trader(Firm):
         self.importers = importers  # (government, share of the destination's purchases)
         self.transport_usd_t = float(getattr(market, f"transport_usd_t_{product}"))
         self.capacity_t = float(getattr(market, f"trade_capacity_t_{product}"))
+        # Each region's share of the exporting zone's offers this month: a concentrate cargo
+        # pays a region's duty on that share (origin is pooled, as in one world market).
+        self.origin_shares: dict[str, float] = {}
         self.stock_t = 0.0  # bought and not yet sold (within the month)
         self.shipped_t = 0.0  # bought this month for export
         self.sold_t = 0.0
@@ -55,10 +58,20 @@ class Trader(Firm):
         self.tariffs_usd = 0.0
 
     # --- border costs -------------------------------------------------------------------------
+    def set_origins(self, offered_t_by_region: dict[str, float]) -> None:
+        total = sum(offered_t_by_region.values())
+        self.origin_shares = (
+            {r: q / total for r, q in offered_t_by_region.items()} if total > 0.0 else {}
+        )
+
+    def duty_rate_of(self, gov: Government) -> float:
+        """One exporting government's duty on this route's cargo, as a share of its value."""
+        if self.product == "chemical":
+            return gov.export_duty
+        return gov.concentrate_export_duty * self.origin_shares.get(gov.region, 0.0)
+
     def export_duty_rate(self) -> float:
-        if self.product != "chemical":
-            return 0.0
-        return sum(g.export_duty for g in self.exporters)
+        return sum(self.duty_rate_of(g) for g in self.exporters)
 
     def tariff_rate(self) -> float:
         """Tariff on customs value, weighted by the importing regions' shares of purchases."""
@@ -96,7 +109,7 @@ class Trader(Firm):
         if freight > 0.0:
             self.pay(self.world.suppliers_account, freight, "freight")
         for gov in self.exporters:
-            duty = gov.export_duty * value if self.product == "chemical" else 0.0
+            duty = self.duty_rate_of(gov) * value
             if duty > 0.0:
                 self.pay(gov.account, duty, "export_duties")
                 self.duties_usd += duty

@@ -208,6 +208,7 @@ class PolicyParams(_Group):
     orefield_reserve_share: float
     orefield_release_shortfall: float
     export_duty_cn_chemical: float
+    export_duty_au_concentrate: float
     tech_export_control: float
     state_share_cl: float
     cn_self_sufficiency_target: float

@@ -1529,6 +1529,18 @@ _PARAMS: list[Param] = [
         "government instruments",
     ),
     Param(
+        "export_duty_au_concentrate",
+        0.0,
+        "share of value",
+        0.0,
+        1.0,
+        "Duty Australia's mines pay on the concentrate they export (in one world market: on the "
+        "share bought abroad; in regional markets: by the traders, on Australia's share of the "
+        "rest of the world's concentrate offers).",
+        "assumption: a what-if lever (0 = none, as today); Zimbabwe banned raw lithium ore "
+        "exports in 2022 to push refining at home",
+    ),
+    Param(
         "tech_export_control",
         0.0,
         "dimensionless",
@@ -1793,6 +1805,7 @@ LEVERS = (
     "orefield_reserve_share",
     "orefield_release_shortfall",
     "export_duty_cn_chemical",
+    "export_duty_au_concentrate",
     "tech_export_control",
     "state_share_cl",
     "ev_subsidy_level_2024",

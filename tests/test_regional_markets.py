@@ -192,7 +192,7 @@ def test_traders_pay_duties_and_tariffs_to_the_governments() -> None:
     tariffs = sum(t.tariffs_usd for t in model.traders)
     assert tariffs > 0.0  # the baseline's US tariff on Chinese chemical
     assert model.ledger.total_flows["tariffs"] >= tariffs
-    # Concentrate crosses borders untaxed.
+    # Without a concentrate duty (the default) concentrate crosses borders untaxed.
     concentrate = [t for t in model.traders if t.product != "chemical"]
     assert all(t.duties_usd == t.tariffs_usd == 0.0 for t in concentrate)
 
@@ -233,3 +233,30 @@ def test_the_export_duty_alone_draws_converters_outside_china() -> None:
     duty = [capacity_years(s, 0.15) for s in SEEDS]
     assert statistics.median(duty) > statistics.median(base), (base, duty)
     assert sum(d > b for d, b in zip(duty, base, strict=True)) >= 4, (base, duty)
+
+
+def test_a_concentrate_export_duty_taxes_australian_cargoes_and_widens_the_spread() -> None:
+    """Australia's duty on concentrate exports is paid by the traders on Australia's share of
+    the rest of the world's offers, enters the route's cost and so China's concentrate price."""
+    base, taxed = regional_run(1), regional_run(1, export_duty_au_concentrate=0.2)
+    to_cn = next(t for t in taxed.traders if t.product == "concentrate" and t.source == "row")
+    assert to_cn.duties_usd > 0.0
+    assert taxed.ledger.total_flows["export_duties"] == pytest.approx(to_cn.duties_usd)
+    assert base.ledger.total_flows.get("export_duties", 0.0) == 0.0
+
+    def gap(model: LithiumModel) -> float:
+        df = model.model_frame()
+        return float((df["price_concentrate_usd_t_cn"] - df["price_concentrate_usd_t_row"]).mean())
+
+    assert gap(taxed) > gap(base) + 300.0, (gap(base), gap(taxed))
+
+
+def test_in_one_world_market_australian_mines_pay_the_concentrate_duty() -> None:
+    """Without regional markets the duty is a transfer after clearing, on the share of
+    Australian concentrate bought by converters outside Australia."""
+    run = LithiumModel("baseline", seed=1, end="2018-12", export_duty_au_concentrate=0.2).run()
+    base = LithiumModel("baseline", seed=1, end="2018-12").run()
+    assert base.ledger.total_flows.get("export_duties", 0.0) == 0.0
+    paid = run.ledger.total_flows["export_duties"]
+    # Every hard-rock mine's sales, Australian or not, bound the duty: 20% of a part of them.
+    assert 0.0 < paid < 0.2 * run.ledger.total_flows["sales_concentrate"]

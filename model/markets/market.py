@@ -129,6 +129,11 @@ class Market:
             books[zone] = self.book(zone_sellers, zone_buyers, wanted, boards[zone].last)
         for trader in self.traders or []:
             trader.start_month()
+            offered: dict[str, float] = {}
+            source = books[trader.source]
+            for owner, quantity in zip(source.offer_owners, source.orders.offer_q, strict=True):
+                offered[owner.region] = offered.get(owner.region, 0.0) + float(quantity)
+            trader.set_origins(offered)
         outcomes: dict[str, tuple[float, float, bool]] = {}
         for trader in self.traders or []:
             a, b = trader.source, trader.destination

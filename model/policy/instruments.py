@@ -1,6 +1,7 @@
 """The policy instruments governments hold, each a small class on the ``Instrument`` hooks.
 
-Trade: royalty, import tariff, export duty, state profit share, technology export control.
+Trade: royalty, import tariff, export duties (chemical, concentrate), state profit share,
+technology export control.
 Support (China's self-sufficiency policy, active while ``state_support_enabled``): production
 subsidy, cheap power, pressure against closure, equity stakes in projects. Environment:
 inspections with fines and shutdowns. Resources: orefield reserves, the strategic stockpile.
@@ -54,10 +55,11 @@ class ExportDuty(Instrument):
     """A duty on chemical the region's sellers sell abroad, on the share bought abroad."""
 
     name = "export_duty"
+    product = "chemical"
 
     def at_market_settlement(self, gov: Government, product: str, trades: Trades) -> None:
         rate = self.level
-        if product != "chemical" or rate <= 0.0 or trades.zone is not None:
+        if product != self.product or rate <= 0.0 or trades.zone is not None:
             return  # in regional markets the exporting traders pay the duty at the border
         region = gov.region
         volume = float(np.sum(trades.bid_fills))
@@ -74,6 +76,15 @@ class ExportDuty(Instrument):
                 seller.pay(
                     gov.account, rate * price * float(fill) * abroad / volume, "export_duties"
                 )
+
+
+@register
+class ConcentrateExportDuty(ExportDuty):
+    """The same duty on concentrate (a push to refine at home, as Zimbabwe's 2022 ban on raw
+    lithium ore exports and Chile's and Australia's value-adding debates)."""
+
+    name = "concentrate_export_duty"
+    product = "concentrate"
 
 
 @register
