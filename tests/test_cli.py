@@ -311,7 +311,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert "Traceback" not in err
     lines = err.strip().splitlines()  # progress lines of further seeds, then one message
     assert lines[-1].startswith("lithium-abm: interrupted")
