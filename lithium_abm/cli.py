@@ -13,11 +13,9 @@ import errno
 import importlib
 import os
 import re
-import signal
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -241,7 +239,6 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     started = time.perf_counter()
 
     def progress(seed: int, checks: list[PatternCheck]) -> None:
-        raise_if_interrupted()
         done = seed - first + 1
         passed = sum(c.passed for c in checks)
         print(
@@ -617,31 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_interrupted = False
-
-
-def _on_interrupt(signum: int, frame: object) -> None:
-    global _interrupted
-    _interrupted = True
-    raise KeyboardInterrupt
-
-
-def raise_if_interrupted() -> None:
-    """Stop at a checkpoint if Ctrl-C came: a KeyboardInterrupt raised while a C extension
-    runs a Python callback can be swallowed there ("Exception ignored in ..."), and the
-    command would then run to its end."""
-    if _interrupted:
-        raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``lithium-abm`` and ``python -m lithium_abm``; returns the exit code."""
-    watch = (
-        threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    )
-    if watch:
-        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         args = build_parser().parse_args(argv)
         return _dispatch(args)
@@ -653,9 +627,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAIL
-    finally:
-        if watch:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
