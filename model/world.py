@@ -247,17 +247,10 @@ class ZoneView:
     def view_for(self, region: str) -> World:
         return self._world.view_for(region)
 
-    def recent_price(self, product: str) -> float:
-        return self.prices.mean_of_last(product, 3)
-
-    def slow_price(self, product: str) -> float:
-        return self.prices.mean_of_last(product, 12)
-
-    def contract_price_usd_t(self, product: str) -> float:
-        return self.prices.mean_of_last(product, self._world.params.market.offtake_price_months)
-
-    def smoothed_price(self, product: str) -> float:
-        return self.prices.smoothed(product)
-
-    def product_price(self, resource: str) -> float:
-        return self._world.product_price_in(self.last_price, resource)
+    # The world's own price readings, over this zone's board: they read ``self.prices`` and
+    # ``self.last_price``, which here are the zone's.
+    recent_price = World.recent_price
+    slow_price = World.slow_price
+    contract_price_usd_t = World.contract_price_usd_t
+    smoothed_price = World.smoothed_price
+    product_price = World.product_price
