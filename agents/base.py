@@ -41,6 +41,13 @@ class WorldAgent(mesa.Agent):
         super().__init__(world.host)
         self.world = world
 
+    def see_from(self, region: str) -> None:
+        """See the world from ``region``'s market zone: its prices when markets are regional,
+        the world itself otherwise (and for stand-in worlds without zones)."""
+        view_for = getattr(self.world, "view_for", None)
+        if view_for is not None:
+            self.world = view_for(region)
+
 
 class Firm(WorldAgent):
     """An economic actor with a ledger account."""
@@ -61,10 +68,8 @@ class Firm(WorldAgent):
             raise ValueError(f"owner_kind must be one of {OWNER_KINDS}, got {owner_kind!r}")
         self.name = name
         self.region = region
-        # A firm sees its own market zone's prices (the world itself with one world market).
-        view_for = getattr(world, "view_for", None)
-        if view_for is not None:
-            self.world = world = view_for(region)
+        self.see_from(region)
+        world = self.world
         self.owner_kind = owner_kind
         self.group = group
         self._ledger = world.ledger

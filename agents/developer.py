@@ -43,9 +43,7 @@ class Developer(WorldAgent):
         cost_range_usd_t: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         super().__init__(world)
-        view_for = getattr(world, "view_for", None)
-        if view_for is not None:  # the outlook of its own market zone
-            self.world = view_for(region)
+        self.see_from(region)  # the outlook of its own market zone
         self.p = world.params.investment
         resource_params = world.params.resources[resource]
         self.lead_time_months = int(resource_params.lead_time_months)

@@ -73,11 +73,13 @@ class Trader(Firm):
     def export_duty_rate(self) -> float:
         return sum(self.duty_rate_of(g) for g in self.exporters)
 
+    def tariff_rate_of(self, gov: Government, share: float) -> float:
+        """One importing government's tariff on this route's cargo (chemical only), weighted
+        by its share of the destination's purchases."""
+        return gov.tariff * share if self.product == "chemical" else 0.0
+
     def tariff_rate(self) -> float:
-        """Tariff on customs value, weighted by the importing regions' shares of purchases."""
-        if self.product != "chemical":
-            return 0.0
-        return sum(g.tariff * share for g, share in self.importers)
+        return sum(self.tariff_rate_of(g, share) for g, share in self.importers)
 
     def border_rate(self) -> float:
         """Duty and tariffs as a share of the price paid in the exporting zone."""
@@ -86,6 +88,10 @@ class Trader(Firm):
     def landed_usd_t(self, source_price_usd_t: float) -> float:
         """What a tonne bought at this price costs delivered in the importing zone."""
         return source_price_usd_t * (1.0 + self.border_rate()) + self.transport_usd_t
+
+    def netback_usd_t(self, destination_price_usd_t: float) -> float:
+        """What a seller in the exporting zone nets per tonne sold at this importing price."""
+        return (destination_price_usd_t - self.transport_usd_t) / (1.0 + self.border_rate())
 
     # --- the month ------------------------------------------------------------------------------
     def start_month(self) -> None:
@@ -114,7 +120,7 @@ class Trader(Firm):
                 self.pay(gov.account, duty, "export_duties")
                 self.duties_usd += duty
         for gov, share in self.importers:
-            tariff = gov.tariff * share * value if self.product == "chemical" else 0.0
+            tariff = self.tariff_rate_of(gov, share) * value
             if tariff > 0.0:
                 self.pay(gov.account, tariff, "tariffs")
                 self.tariffs_usd += tariff

@@ -54,20 +54,6 @@ class OwnedBook:
     bid_owners: list[Any]
     offer_owners: list[Any]
 
-    def with_bid(self, owner: Any, price_usd_t: float, quantity_t: float) -> OwnedBook:
-        return OwnedBook(
-            self.orders.with_bid(price_usd_t, quantity_t),
-            [*self.bid_owners, owner],
-            self.offer_owners,
-        )
-
-    def with_offer(self, owner: Any, price_usd_t: float, quantity_t: float) -> OwnedBook:
-        return OwnedBook(
-            self.orders.with_offer(price_usd_t, quantity_t),
-            self.bid_owners,
-            [*self.offer_owners, owner],
-        )
-
 
 class Market:
     """A product's monthly call market between its sellers and buyers.
@@ -188,8 +174,8 @@ class Market:
         return price, sum(o[1] for o in outcomes.values()), traded
 
     def settle_zone(self, trades: Trades) -> tuple[float, float, bool]:
-        """Settle one zone's coupled trades (the caller posts the price once both zones are
-        known)."""
+        """Settle trades and let every government's instruments see them; returns (price,
+        volume, traded). The caller posts the price."""
         self.settle(trades)
         for gov in self.world.governments.values():
             gov.at_market_settlement(self.product, trades)
@@ -209,9 +195,7 @@ class Market:
             if trader.destination == zone and trader.source in anchors:
                 price = min(price, trader.landed_usd_t(outcomes[trader.source][0]))
             elif trader.source == zone and trader.destination in anchors:
-                other_price = outcomes[trader.destination][0]
-                netback = (other_price - trader.transport_usd_t) / (1.0 + trader.border_rate())
-                price = max(price, netback)
+                price = max(price, trader.netback_usd_t(outcomes[trader.destination][0]))
         return price
 
     def book(
@@ -272,9 +256,7 @@ class Market:
                 result.bid_fills,
                 zone,
             )
-            self.settle(trades)
-            for gov in world.governments.values():
-                gov.at_market_settlement(self.product, trades)
+            self.settle_zone(trades)
         if post:
             board.set(self.product, price)
         return price, float(result.volume), traded
