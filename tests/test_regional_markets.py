@@ -126,6 +126,19 @@ def test_model_parquet_columns_and_the_benchmark_price() -> None:
     assert not set(regional_columns()) & set(one_market.columns)
 
 
+def test_the_world_volume_counts_a_shipped_tonne_once() -> None:
+    """Each zone's volume includes the trader's side of a route (it buys in one zone and
+    sells in the other); the world's volume is what producers sold, so the flow is counted
+    once, and in months with trade the world's volume is below the zones' sum."""
+    df = frame()
+    for product in ("chemical", "concentrate"):
+        zones = df[f"volume_t_{product}_cn"] + df[f"volume_t_{product}_row"]
+        flows = df[f"trade_t_{product}_cn_to_row"] + df[f"trade_t_{product}_row_to_cn"]
+        np.testing.assert_allclose(df[f"volume_t_{product}"], zones - flows, atol=1e-6)
+        assert (flows > 0.0).sum() > 100, product
+        assert (df[f"volume_t_{product}"] >= -1e-9).all()
+
+
 def test_zone_prices_stay_within_the_cost_of_the_route() -> None:
     """Where a route carries product below its capacity, the spread is exactly the route's
     cost; a congested route's spread exceeds it; and where nothing flows, the zones' prices

@@ -121,6 +121,7 @@ class Market:
                 offered[owner.region] = offered.get(owner.region, 0.0) + float(quantity)
             trader.set_origins(offered)
         outcomes: dict[str, tuple[float, float, bool]] = {}
+        resold_t = 0.0  # tonnes a trader bought in one zone and sold again in the other
         for trader in self.traders or []:
             a, b = trader.source, trader.destination
             coupling = couple(
@@ -156,6 +157,7 @@ class Market:
                 b,
             )
             outcomes[b] = self.settle_zone(b_fills)
+            resold_t = float(flow)
             break
         else:
             for zone in ZONES:
@@ -171,7 +173,9 @@ class Market:
             boards[zone].set(self.product, price)
         self.zone_outcomes = {z: outcomes[z] for z in ZONES}
         price, _, traded = outcomes[CHINA]
-        return price, sum(o[1] for o in outcomes.values()), traded
+        # The world's volume counts a shipped tonne once: each zone's volume includes the
+        # trader's side of the route, as an exchange's would.
+        return price, sum(o[1] for o in outcomes.values()) - resold_t, traded
 
     def settle_zone(self, trades: Trades) -> tuple[float, float, bool]:
         """Settle trades and let every government's instruments see them; returns (price,
