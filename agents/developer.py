@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lithium_abm.agents.base import WorldAgent
 from lithium_abm.agents.intents import MineProject
-from lithium_abm.model.behaviour import annuity_factor, expected_growth, expected_price
+from lithium_abm.model.behaviour import anchored_outlook, annuity_factor, expected_growth
 
 if TYPE_CHECKING:
     from lithium_abm.agents.world import World
@@ -103,11 +103,14 @@ class Developer(WorldAgent):
             if world.params.policy.growth_expectations_enabled
             else 0.0
         )
-        outlook = expected_price(
-            world.smoothed_price("chemical"), growth, trend_weight, self.lead_time_months
+        outlook = anchored_outlook(
+            world.smoothed_price("chemical"),
+            growth,
+            trend_weight,
+            self.lead_time_months,
+            self.p.long_run_price_usd_t,
+            self.p.anchor_weight,
         )
-        weight = self.p.anchor_weight
-        outlook = weight * self.p.long_run_price_usd_t + (1.0 - weight) * outlook
         # Royalties are paid on the mine's own product: concentrate is worth the chemical
         # outlook less conversion.
         product_value = outlook - world.conversion_cost_for(self.resource)

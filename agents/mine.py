@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from lithium_abm.agents.base import BlockBuilder, Firm, Group
 from lithium_abm.agents.intents import Expansion
 from lithium_abm.model.behaviour import (
+    anchored_outlook,
     annuity_factor,
     expected_growth,
     expected_price,
@@ -40,6 +41,7 @@ CONSTRUCTION = "construction"
 RAMP_UP = "ramp_up"
 OPERATING = "operating"
 CARE = "care_maintenance"
+OUTLOOK_MONTHS = 12  # how far ahead an operator judges whether a loss-making month is passing
 CLOSED = "closed"
 MINE_STATES = (CONSTRUCTION, RAMP_UP, OPERATING, CARE, CLOSED)
 PRODUCING = (RAMP_UP, OPERATING)
@@ -432,6 +434,8 @@ class Mine(BlockBuilder, Firm):
                 idle = -self.cum_loss_usd > threshold
             else:
                 idle = monthly_margin < 0.0
+            if idle and p.outlook_idling_enabled:
+                idle = self.monthly_margin_usd(self.outlook_usd_t()) < 0.0
             if idle:
                 self.state = CARE
                 self.care_months = 0
@@ -473,6 +477,27 @@ class Mine(BlockBuilder, Firm):
                 self.pay(world.suppliers_account, cost, "restart_cost")
                 self.restarting = True
                 world.schedule(self.restart, int(p.restart_delay_months))
+
+    def outlook_usd_t(self) -> float:
+        """The price of its product its owner expects a year out: the long-run price deck
+        (weighted by ``operator_anchor_weight``) blended with the adaptive, trend-following
+        chemical outlook, less conversion (what a converter would pay for the feed)."""
+        world = self.world
+        invest = world.params.investment
+        growth = (
+            expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
+            if world.params.policy.growth_expectations_enabled
+            else 0.0
+        )
+        chemical = anchored_outlook(
+            world.smoothed_price("chemical"),
+            growth,
+            invest.trend_weight,
+            OUTLOOK_MONTHS,
+            invest.long_run_price_usd_t,
+            self.p.operator_anchor_weight,
+        )
+        return max(0.0, chemical - world.conversion_cost_for(self.resource))
 
     # --- stage: investment ---------------------------------------------------------------------
     def consider_expansion(self) -> Expansion | None:

@@ -33,6 +33,20 @@ def expected_price(
     return smoothed_price * max(1.0 / 3.0, min(3.0, factor))
 
 
+def anchored_outlook(
+    smoothed_price: float,
+    growth: float,
+    trend_weight: float,
+    horizon_months: float,
+    long_run_price: float,
+    anchor_weight: float,
+) -> float:
+    """An investor's price outlook: a long-run price deck blended with the adaptive,
+    trend-following expectation over the horizon (Sterman's anchoring and adjustment)."""
+    outlook = expected_price(smoothed_price, growth, trend_weight, horizon_months)
+    return anchor_weight * long_run_price + (1.0 - anchor_weight) * outlook
+
+
 def ask_price(
     last_price: float,
     inventory_t: float,

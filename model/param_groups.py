@@ -73,6 +73,8 @@ class MineParams(_Group):
     restart_delay_months: int
     restart_cost_months: float
     restart_on_spot_enabled: bool
+    outlook_idling_enabled: bool
+    operator_anchor_weight: float
     care_cost_share: float
     max_care_months: int
     night_power_discount: float

@@ -807,6 +807,34 @@ _PARAMS: list[Param] = [
         "(docs/sources/MODEL_BRIEF.md, CATL/Lopal's refinery briefly halted)",
     ),
     Param(
+        "outlook_idling_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "A producing mine whose losses have passed its care-and-maintenance threshold idles "
+        "only if it would also lose money at its owner's price outlook a year out "
+        "(long_run_price_usd_t weighted by operator_anchor_weight, the rest the adaptive, "
+        "trend-following expectation, less conversion), run at its best utilisation. Off: it "
+        "idles on its accumulated losses alone.",
+        "real options (Dixit 1989): an operator with a restart cost idles only when it expects "
+        "the price to stay below its cash cost; docs/sources/supply_history/"
+        "australia_operations.csv: Pilgangoora, Mt Marion and Greenbushes cut output in the "
+        "2019-20 and 2024 busts without idling",
+    ),
+    Param(
+        "operator_anchor_weight",
+        0.35,
+        "share",
+        0.0,
+        1.0,
+        "With outlook_idling_enabled: the weight of the long-run price deck in a loss-making "
+        "operator's outlook (the rest is the adaptive, trend-following expectation). Higher: "
+        "more mines ride out a glut at reduced utilisation.",
+        "assumption: operators, who bear the cash losses now, weigh the long-run deck less "
+        "than investors do (anchor_weight 0.6)",
+    ),
+    Param(
         "restart_on_spot_enabled",
         False,
         "switch",
@@ -1774,6 +1802,7 @@ MECHANISMS = (
     "converter_curtailment_enabled",
     "restart_on_spot_enabled",
     "regional_markets_enabled",
+    "outlook_idling_enabled",
 )
 LEVERS = (
     "cn_self_sufficiency_target",

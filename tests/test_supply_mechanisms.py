@@ -155,3 +155,52 @@ def test_a_mine_in_care_counts_a_surplus_only_from_the_price_its_rule_reads(on_s
     world.smoothed_price = lambda product: 1.0
     mine._decide(world.product_price(mine.resource))
     assert (mine.cum_surplus_usd > 0.0) is on_spot
+
+
+# --- idling on the outlook ----------------------------------------------------------------------
+def _loss_making_mine(**params):
+    """A producing spodumene mine whose accumulated losses are far past its threshold."""
+    model = LithiumModel("baseline", seed=1, **params)
+    for _ in range(3):
+        model.step()
+    mine = next(
+        m for m in model.population.mines if m.state in PRODUCING and m.resource == "spodumene"
+    )
+    mine.cum_loss_usd = -1.0e12
+    world = model.world
+    world.recent_price = world.slow_price = lambda product: 10_000.0  # no trend
+    return mine, world
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_loss_making_mine_rides_out_a_glut_its_outlook_covers(enabled):
+    mine, world = _loss_making_mine(outlook_idling_enabled=enabled)
+    world.smoothed_price = lambda product: 100_000.0  # the outlook is far above its cost
+    mine._decide(1.0)  # this month it sells at a loss
+    assert (mine.state in PRODUCING) is enabled
+    assert (mine.state == CARE) is not enabled
+
+
+def test_a_loss_making_mine_whose_outlook_does_not_cover_its_cost_idles():
+    mine, world = _loss_making_mine(outlook_idling_enabled=True, operator_anchor_weight=0.0)
+    world.smoothed_price = lambda product: 1.0  # adaptive outlook near zero, no long-run deck
+    mine._decide(1.0)
+    assert mine.state == CARE
+
+
+def test_the_operator_outlook_blends_the_long_run_deck_and_the_adaptive_price():
+    for weight, expected in ((1.0, 16_000.0 - 3_000.0), (0.0, 10_000.0 - 3_000.0)):
+        mine, world = _loss_making_mine(
+            outlook_idling_enabled=True,
+            operator_anchor_weight=weight,
+            long_run_price_usd_t=16_000.0,
+            conversion_cost_usd_t_spodumene=3_000.0,
+        )
+        world.smoothed_price = lambda product: 10_000.0
+        assert mine.outlook_usd_t() == pytest.approx(expected)
+    mine, world = _loss_making_mine(outlook_idling_enabled=True, operator_anchor_weight=0.5)
+    world.smoothed_price = lambda product: 10_000.0
+    p = world.params
+    deck = p.investment.long_run_price_usd_t
+    conversion = p.resources["spodumene"].conversion_cost_usd_t
+    assert mine.outlook_usd_t() == pytest.approx(0.5 * deck + 0.5 * 10_000.0 - conversion)
