@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from lithium_abm.model.behaviour import expected_growth
+
 if TYPE_CHECKING:
     from lithium_abm.agents.world import World
 
@@ -40,6 +42,14 @@ class WorldAgent(mesa.Agent):
     def __init__(self, world: World) -> None:
         super().__init__(world.host)
         self.world = world
+
+    def price_growth(self, product: str) -> float:
+        """The annual price growth this agent extrapolates for ``product`` (recent against
+        slow average), or none with ``growth_expectations_enabled`` off."""
+        world = self.world
+        if not world.params.policy.growth_expectations_enabled:
+            return 0.0
+        return expected_growth(world.recent_price(product), world.slow_price(product))
 
     def see_from(self, region: str) -> None:
         """See the world from ``region``'s market zone: its prices when markets are regional,

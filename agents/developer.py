@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lithium_abm.agents.base import WorldAgent
 from lithium_abm.agents.intents import MineProject
-from lithium_abm.model.behaviour import anchored_outlook, annuity_factor, expected_growth
+from lithium_abm.model.behaviour import anchored_outlook, annuity_factor
 
 if TYPE_CHECKING:
     from lithium_abm.agents.world import World
@@ -98,11 +98,7 @@ class Developer(WorldAgent):
     def expected_margin_usd_t(self, deposit: Deposit, trend_weight: float) -> float:
         """Expected chemical-equivalent margin at the time the mine would start producing."""
         world = self.world
-        growth = (
-            expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
-            if world.params.policy.growth_expectations_enabled
-            else 0.0
-        )
+        growth = self.price_growth("chemical")
         outlook = anchored_outlook(
             world.smoothed_price("chemical"),
             growth,

@@ -21,7 +21,6 @@ from lithium_abm.agents.intents import Expansion
 from lithium_abm.model.behaviour import (
     anchored_outlook,
     annuity_factor,
-    expected_growth,
     expected_price,
     seller_ask,
     stock_curtailment,
@@ -453,11 +452,7 @@ class Mine(BlockBuilder, Firm):
                     self.cum_loss_usd = 0.0
                 return
             world = self.world
-            growth = (
-                expected_growth(world.recent_price(self.product), world.slow_price(self.product))
-                if policy.growth_expectations_enabled
-                else 0.0
-            )
+            growth = self.price_growth(self.product)
             now = (
                 world.recent_price(self.product)
                 if p.restart_on_spot_enabled
@@ -484,14 +479,9 @@ class Mine(BlockBuilder, Firm):
         chemical outlook, less conversion (what a converter would pay for the feed)."""
         world = self.world
         invest = world.params.investment
-        growth = (
-            expected_growth(world.recent_price("chemical"), world.slow_price("chemical"))
-            if world.params.policy.growth_expectations_enabled
-            else 0.0
-        )
         chemical = anchored_outlook(
             world.smoothed_price("chemical"),
-            growth,
+            self.price_growth("chemical"),
             invest.trend_weight,
             OUTLOOK_MONTHS,
             invest.long_run_price_usd_t,
