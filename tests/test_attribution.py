@@ -7,7 +7,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from lithium_abm.agents import developer as developer_module
+from lithium_abm.agents import base as base_module
 from lithium_abm.agents.mine import CARE, CLOSED, OPERATING
 from lithium_abm.cli import main
 from lithium_abm.experiments.mechanisms import MECHANISM_PARAMS
@@ -135,9 +135,9 @@ def test_growth_expectations_off_ignore_the_price_trend(baseline_config, monkeyp
     for label, model in (("on", on), ("off", off)):
         dev = next(d for d in model.population.developers.values() if d.deposits)
         deposit = dev.deposits[0]
-        monkeypatch.setattr(developer_module, "expected_growth", lambda *a: 0.0)
+        monkeypatch.setattr(base_module, "expected_growth", lambda *a: 0.0)
         flat = dev.expected_margin_usd_t(deposit, 1.0)
-        monkeypatch.setattr(developer_module, "expected_growth", lambda *a: 1.0)
+        monkeypatch.setattr(base_module, "expected_growth", lambda *a: 1.0)
         values[label] = (flat, dev.expected_margin_usd_t(deposit, 1.0))
     assert values["on"][1] != values["on"][0]
     assert values["off"][1] == values["off"][0]
