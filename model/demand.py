@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lithium_abm.model import portable_math
+
 
 def monthly_demand_path_t(
     start_year: int, start_month: int, n_months: int, path: tuple[tuple[int, float], ...]
@@ -20,13 +22,13 @@ def monthly_demand_path_t(
     if np.any(values <= 0) or np.any(np.diff(years) <= 0):
         raise ValueError("demand path needs increasing years and positive tonnes")
     t = start_year + (start_month - 1) / 12.0 + np.arange(n_months) / 12.0
-    logs = np.log(values)
+    logs = portable_math.log(values)
     inside = np.interp(t, years, logs)
     first_slope = (logs[1] - logs[0]) / (years[1] - years[0])
     last_slope = (logs[-1] - logs[-2]) / (years[-1] - years[-2])
     inside = np.where(t < years[0], logs[0] + first_slope * (t - years[0]), inside)
     inside = np.where(t > years[-1], logs[-1] + last_slope * (t - years[-1]), inside)
-    return np.exp(inside) / 12.0
+    return portable_math.exp(inside) / 12.0
 
 
 def price_response(base_t: float, price_usd_t: float, reference_usd_t: float, elasticity: float):

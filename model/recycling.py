@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from lithium_abm.model import portable_math
+
 # Share of lithium end use that goes into batteries (USGS Mineral Commodity Summaries, lithium:
 # batteries 35% of end use in 2015, 71% in 2020, 87% in 2024); held flat beyond the ends.
 BATTERY_SHARE_POINTS: tuple[tuple[float, float], ...] = (
@@ -41,8 +43,7 @@ def lifetime_pmf(mean_years: float, sd_years: float, max_years: float = 30.0) ->
     sigma2 = math.log(1.0 + (sd_years / mean_years) ** 2)
     mu = math.log(mean_years) - 0.5 * sigma2
     edges_years = np.arange(int(max_years * 12) + 2) / 12.0
-    with np.errstate(divide="ignore"):
-        z = (np.log(np.maximum(edges_years, 1e-12)) - mu) / math.sqrt(2.0 * sigma2)
+    z = (portable_math.log(np.maximum(edges_years, 1e-12)) - mu) / math.sqrt(2.0 * sigma2)
     cdf = 0.5 * (1.0 + np.vectorize(math.erf)(z))
     cdf[0] = 0.0
     return np.diff(cdf)
