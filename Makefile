@@ -8,8 +8,9 @@ BIN = $(VENV)/bin
 SRC = agents model experiments lithium_abm tests notebooks
 PYTEST_ARGS ?=
 # The same OpenBLAS kernels on every x86 CPU, so runs (and the golden files) match bit for bit
-# across machines (lithium_abm/__init__.py explains why).
+# across machines, and numpy's AVX-512 loops off (lithium_abm/__init__.py explains why).
 export OPENBLAS_CORETYPE ?= Haswell
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
 STAMP = $(VENV)/.installed
 
 .PHONY: help venv run test lint format patterns bench dashboard validate clean

@@ -15,11 +15,15 @@ from typing import TYPE_CHECKING, Any
 # Bit-for-bit runs on every x86 machine: OpenBLAS picks its kernels by CPU, and its AVX-512
 # kernels round a few sums differently in the last bit (then a seed's run differs between a
 # laptop and a server). Fixing the AVX2 kernels, which every x86-64 machine of the last decade
-# runs, makes (scenario, seed) give the same numbers everywhere. It takes effect only when this
-# package is imported before numpy (the CLI and `make` ensure it; see docs/ARCHITECTURE.md).
+# runs, makes (scenario, seed) give the same numbers everywhere. numpy's own AVX-512 loops are
+# switched off for the same reason (the simulation's exp and log already avoid them:
+# model/portable_math.py). Both take effect only when this package is imported before numpy
+# (the CLI and `make` ensure it; see docs/ARCHITECTURE.md).
 BLAS_CORETYPE = "Haswell"
-if platform.machine().lower() in ("x86_64", "amd64"):  # the name means nothing elsewhere
+NUMPY_CPU_FEATURES_OFF = "X86_V4 AVX512_ICL AVX512_SPR"
+if platform.machine().lower() in ("x86_64", "amd64"):  # the names mean nothing elsewhere
     os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_CORETYPE)
+    os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", NUMPY_CPU_FEATURES_OFF)
 
 try:
     __version__ = metadata.version("lithium-abm")
