@@ -164,6 +164,11 @@ class Mine(BlockBuilder, Firm):
         """What it offers in its product's market (the ``Seller`` protocol): all its stock."""
         return self.inventory_t
 
+    @property
+    def lepidolite_share(self) -> float:
+        """Share of its concentrate graded as lepidolite (sold at the quality discount)."""
+        return 1.0 if self.resource == "lepidolite" else 0.0
+
     def compliance_usd_t(self) -> float:
         gov = self.government
         enforcement = gov.enforcement if gov is not None else 1.0

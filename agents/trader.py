@@ -27,7 +27,7 @@ class Trader(Firm):
     """The buyer in one zone and seller in another on one product's trade route."""
 
     agent_type = "trader"
-    resource = "spodumene"  # what a concentrate cargo is graded as at its destination
+    resource = "spodumene"  # its resource for price lookups; lepidolite_share grades a cargo
 
     def __init__(
         self,
@@ -52,6 +52,7 @@ class Trader(Firm):
         # pays a region's duty on that share (origin is pooled, as in one world market).
         self.origin_shares: dict[str, float] = {}
         self.stock_t = 0.0  # bought and not yet sold (within the month)
+        self.lepidolite_t = 0.0  # of which lepidolite concentrate
         self.shipped_t = 0.0  # bought this month for export
         self.sold_t = 0.0
         self.duties_usd = 0.0  # cumulative
@@ -104,9 +105,16 @@ class Trader(Firm):
         return self.stock_t
 
     # --- buying in the exporting zone -----------------------------------------------------------
+    @property
+    def lepidolite_share(self) -> float:
+        """Share of the cargo in hand that is lepidolite: it sells at the destination with the
+        quality discount it was bought with, so a border does not upgrade it to spodumene."""
+        return self.lepidolite_t / self.stock_t if self.stock_t > 0.0 else 0.0
+
     def receive_feed(self, quantity_t: float, unit_usd_t: float, lepidolite_t: float) -> None:
-        """A concentrate cargo bought (graded as spodumene at its destination)."""
+        """A concentrate cargo bought, with the lepidolite it contains."""
         self.receive(quantity_t, unit_usd_t)
+        self.lepidolite_t += lepidolite_t
 
     def receive(self, quantity_t: float, price_usd_t: float) -> None:
         """A cargo bought: pay freight, the export duty and the tariffs, and load it."""
@@ -131,8 +139,10 @@ class Trader(Firm):
     def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None:
         if quantity_t <= 0.0:
             return
+        self.lepidolite_t -= quantity_t * self.lepidolite_share
         self.stock_t -= quantity_t
         if self.stock_t < MIN_CARGO_T:
             self.stock_t = 0.0
+            self.lepidolite_t = 0.0
         self._ledger.pay(buyer_account, self.account, quantity_t * price_usd_t, "sales_trade")
         self.sold_t += quantity_t

@@ -196,6 +196,26 @@ def test_lithium_and_money_are_conserved_with_traders() -> None:
         assert abs(t.cash_usd) <= 1e-9 * max(value, 1.0), (t.name, t.cash_usd)
 
 
+def test_a_lepidolite_cargo_keeps_its_quality_discount_across_the_border() -> None:
+    """Bought in China with a lepidolite share, a concentrate cargo sells in the rest of the
+    world at the discount for that share, so the trader breaks even (before the fix, seed 1's
+    2026-12 cargo of 1,288 t upgraded its lepidolite to spodumene and earned 537k USD)."""
+    model = LithiumModel(load_scenario("regional_markets"), seed=1)
+    trader = next(t for t in model.traders if t.product == "concentrate" and t.source == "cn")
+    discount = model.world.quality_discount("lepidolite")
+    assert discount > 0.0
+    unit = 4000.0 - 0.3 * discount  # what China's buyers pay for a 30% lepidolite mix
+    exchange = model.world.exchange_account
+    model.world.ledger.pay(trader.account, exchange, 1000.0 * unit, "purchases_feed")
+    trader.receive_feed(1000.0, unit, 300.0)  # no concentrate duty by default
+    assert trader.lepidolite_share == pytest.approx(0.3)
+    price_row = 4000.0 + trader.transport_usd_t
+    for part in (400.0, 600.0):  # sold in two lots, the share holds
+        trader.deliver(part, price_row - discount * trader.lepidolite_share, buyer_account=exchange)
+    assert trader.held_t == 0.0 and trader.lepidolite_t == 0.0
+    assert trader.cash_usd == pytest.approx(0.0, abs=1e-6)
+
+
 def test_traders_pay_duties_and_tariffs_to_the_governments() -> None:
     model = regional_run(1, export_duty_cn_chemical=0.15)
     exporters = [t for t in model.traders if t.product == "chemical" and t.source == "cn"]

@@ -358,11 +358,13 @@ class ConcentrateMarket(Market):
         discount = world.quality_discount("lepidolite")
         price = trades.price_usd_t
         lep_sold = 0.0
-        for mine, fill in zip(trades.sellers, trades.offer_fills, strict=True):
+        for seller, fill in zip(trades.sellers, trades.offer_fills, strict=True):
             if fill > 0.0:
-                lep = mine.resource == "lepidolite"
-                mine.deliver(float(fill), price - (discount if lep else 0.0), exchange)
-                lep_sold += float(fill) if lep else 0.0
+                # A mine's concentrate is lepidolite or not; a trader's cargo carries the
+                # share it was bought with, so lepidolite keeps its discount across a border.
+                lep = seller.lepidolite_share
+                seller.deliver(float(fill), price - discount * lep, exchange)
+                lep_sold += float(fill) * lep
         lep_share = lep_sold / trades.volume_t
         for refiner, fill in zip(trades.buyers, trades.bid_fills, strict=True):
             if fill > 0.0:

@@ -22,6 +22,14 @@ class Seller(Protocol):
     def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None: ...
 
 
+class ConcentrateSeller(Seller, Protocol):
+    """Hard-rock mines and traders in the concentrate market also say how much of what they
+    sell is lepidolite, which sells at the quality discount."""
+
+    @property
+    def lepidolite_share(self) -> float: ...
+
+
 class Buyer(Protocol):
     """Converters (concentrate), battery makers and the reserve (chemical) buy in two steps:
     what they want this month, then their bids for what captive supply left open."""
