@@ -250,7 +250,12 @@ def test_a_regional_run_is_reproducible() -> None:
 def test_the_export_duty_alone_draws_converters_outside_china() -> None:
     """Without the technology control, China's duty on chemical exports raises the rest of the
     world's price and with it converter capacity outside China (export_controls, which adds
-    the technology control, lowers it: see the direction tests)."""
+    the technology control, lowers it: see the direction tests).
+
+    Ten seeds at the 80% standard, as the direction tests give effects small beside the
+    seed-to-seed spread: on seeds 1-5 the capacity rises in 4 but the median seed falls
+    slightly (1.031 -> 1.015 M t-years); on seeds 1-10 the median goes 1.05 -> 1.28 M, up in 8.
+    """
 
     def capacity_years(seed: int, duty: float) -> float:
         model = regional_run(seed, export_duty_cn_chemical=duty) if duty else regional_run(seed)
@@ -262,10 +267,11 @@ def test_the_export_duty_alone_draws_converters_outside_china() -> None:
         ]
         return float(row["capacity_tpa"].sum()) / 12.0
 
-    base = [capacity_years(s, 0.0) for s in SEEDS]
-    duty = [capacity_years(s, 0.15) for s in SEEDS]
+    seeds = range(1, 11)
+    base = [capacity_years(s, 0.0) for s in seeds]
+    duty = [capacity_years(s, 0.15) for s in seeds]
     assert statistics.median(duty) > statistics.median(base), (base, duty)
-    assert sum(d > b for d, b in zip(duty, base, strict=True)) >= 4, (base, duty)
+    assert sum(d > b for d, b in zip(duty, base, strict=True)) >= 8, (base, duty)
 
 
 def test_a_concentrate_export_duty_taxes_australian_cargoes_and_widens_the_spread() -> None:
