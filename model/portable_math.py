@@ -11,21 +11,22 @@ then holds on any x86 CPU; docs/ARCHITECTURE.md, "Rules the code keeps").
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 
+def _elementwise(function: Callable[[float], float], values: np.ndarray) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    flat = np.fromiter(map(function, array.ravel()), dtype=float, count=array.size)
+    return flat.reshape(array.shape)
+
+
 def log(values: np.ndarray) -> np.ndarray:
     """Natural logarithm, element by element, by the C library (positive inputs)."""
-    flat = np.asarray(values, dtype=float)
-    return np.fromiter(map(math.log, flat.ravel()), dtype=float, count=flat.size).reshape(
-        flat.shape
-    )
+    return _elementwise(math.log, values)
 
 
 def exp(values: np.ndarray) -> np.ndarray:
     """Exponential, element by element, by the C library."""
-    flat = np.asarray(values, dtype=float)
-    return np.fromiter(map(math.exp, flat.ravel()), dtype=float, count=flat.size).reshape(
-        flat.shape
-    )
+    return _elementwise(math.exp, values)

@@ -9,7 +9,8 @@ import numpy as np
 
 
 class Seller(Protocol):
-    """Mines, converters, recyclers and the state reserve all sell through these members."""
+    """Mines, converters, recyclers and the state reserve all sell through these members (in the
+    concentrate market also ``lepidolite_share``, the share sold at the quality discount)."""
 
     region: str
     account: int
@@ -20,14 +21,6 @@ class Seller(Protocol):
     def ask_usd_t(self, last_price_usd_t: float) -> float: ...
 
     def deliver(self, quantity_t: float, price_usd_t: float, buyer_account: int) -> None: ...
-
-
-class ConcentrateSeller(Seller, Protocol):
-    """Hard-rock mines and traders in the concentrate market also say how much of what they
-    sell is lepidolite, which sells at the quality discount."""
-
-    @property
-    def lepidolite_share(self) -> float: ...
 
 
 class Buyer(Protocol):
