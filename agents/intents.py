@@ -24,6 +24,17 @@ class Expansion:
 
 
 @dataclass(frozen=True, slots=True)
+class ConverterProject:
+    """A converter developer starts a new independent converter in its region (capital market
+    pays; capacity comes on line after the lead time)."""
+
+    developer: Any
+    capacity_tpa: float
+    capex_usd: float
+    lead_months: int
+
+
+@dataclass(frozen=True, slots=True)
 class MineProject:
     """A developer starts a mine on a deposit it holds (independent investors)."""
 

@@ -33,7 +33,7 @@ import mesa
 import pandas as pd
 from mesa.time import Schedule
 
-from lithium_abm.agents.mine import CLOSED, CONSTRUCTION
+from lithium_abm.agents.mine import CLOSED
 from lithium_abm.model.bankruptcy import BankruptcyCourt
 from lithium_abm.model.config import ModelConfig, month_index
 from lithium_abm.model.demand_stage import DemandStage
@@ -232,11 +232,13 @@ class LithiumModel(mesa.Model):
 
     def _investment_stage(self) -> None:
         pop = self.population
-        self._refresh_capacity()
+        self.world.set_capacity(*pop.capacity_tables())
         for key in sorted(pop.developers):
             self._carry_out(pop.developers[key].consider())
         for firm in pop.refiners + pop.recyclers:
             self._carry_out(firm.consider_expansion())
+        for entrant in pop.converter_developers:
+            self._carry_out(entrant.consider())
         for mine in pop.mines:
             if mine.state != CLOSED:
                 self._carry_out(mine.consider_expansion())
@@ -276,16 +278,6 @@ class LithiumModel(mesa.Model):
             self.world.observe(
                 region, mined[region], chem[region], state_out[region], state_loss[region]
             )
-
-    def _refresh_capacity(self) -> None:
-        cache: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for mine in self.population.mines:
-            key = (mine.region, mine.resource)
-            if mine.state == CONSTRUCTION:
-                cache[key][1] += mine.capacity_tpa
-            elif mine.state != CLOSED:
-                cache[key][0] += mine.capacity_tpa
-        self.world.set_capacity({k: (v[0], v[1]) for k, v in cache.items()})
 
     def run(self) -> LithiumModel:
         """Run all remaining months of the scenario."""

@@ -149,6 +149,8 @@ class InvestmentParams(_Group):
     project_life_years: float
     invest_intensity: float
     pipeline_limit: float
+    converter_entry_row_enabled: bool
+    converter_entry_tpa: float
     state_hurdle_rate: float
     state_equity_share: float
     state_invest_rate: float

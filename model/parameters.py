@@ -1246,6 +1246,30 @@ _PARAMS: list[Param] = [
         "finance and permitting bottlenecks",
     ),
     Param(
+        "converter_entry_row_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "New independent converters enter the rest of the world when its expected conversion "
+        "margin pays for new capacity at the hurdle rate, within the pipeline limit (Kemerton, "
+        "Kings Mountain, Covalent, Gwangyang). China's build-out is its converters' own "
+        "expansion; outside China the data hold only two converters, from 2022. Off: only "
+        "those and the groups' converters add capacity outside China.",
+        "docs/sources.md, converter entry outside China: Kemerton, Kwinana, Albemarle's South "
+        "Carolina and Piedmont's Tennessee refineries, projects of 2018-2023",
+    ),
+    Param(
+        "converter_entry_tpa",
+        20000.0,
+        "t/yr",
+        1000.0,
+        200000.0,
+        "Nameplate of a new converter started by an entrant (one conversion train).",
+        "docs/sources.md, converter entry outside China: a Kemerton train is about 25 kt/yr of "
+        "hydroxide (22 kt LCE)",
+    ),
+    Param(
         "lead_time_months_brine",
         84,
         "months",
@@ -1797,6 +1821,7 @@ MECHANISMS = (
     "equity_stakes_enabled",
     "recycling_enabled",
     "brownfield_enabled",
+    "converter_entry_row_enabled",
     "offtake_enabled",
     "held_price_enabled",
     "converter_curtailment_enabled",

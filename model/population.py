@@ -12,9 +12,10 @@ from typing import Any
 
 from lithium_abm.agents.base import Group
 from lithium_abm.agents.battery_maker import BatteryMaker
+from lithium_abm.agents.converter_developer import ConverterDeveloper
 from lithium_abm.agents.developer import Deposit, Developer
 from lithium_abm.agents.government import Government
-from lithium_abm.agents.mine import CONSTRUCTION, OPERATING, Mine
+from lithium_abm.agents.mine import CLOSED, CONSTRUCTION, OPERATING, Mine
 from lithium_abm.agents.recycler import Recycler
 from lithium_abm.agents.refiner import Refiner
 from lithium_abm.agents.stockpiler import Stockpiler
@@ -23,7 +24,7 @@ from lithium_abm.model.config import GovernmentSpec, ModelConfig, month_index
 from lithium_abm.model.policy import instruments as _instruments  # noqa: F401 - registers them
 from lithium_abm.model.policy.instrument import INSTRUMENTS
 from lithium_abm.model.world import PRODUCTS, World
-from lithium_abm.model.zones import routes, zone_of
+from lithium_abm.model.zones import REST_OF_WORLD, routes, zone_of
 
 RECYCLER_SITES = (("China recyclers", "CN"), ("Korea-Europe recyclers", "EU"))
 
@@ -46,6 +47,7 @@ class Population:
     refiners: list[Refiner] = field(default_factory=list)
     battery_makers: list[BatteryMaker] = field(default_factory=list)
     developers: dict[tuple[str, str], Developer] = field(default_factory=dict)
+    converter_developers: list[ConverterDeveloper] = field(default_factory=list)
     recyclers: list[Recycler] = field(default_factory=list)
     stockpiler: Stockpiler | None = None
     traders: list[Trader] = field(default_factory=list)  # regional markets only
@@ -54,6 +56,28 @@ class Population:
     def traders_of(self, product: str, regional: bool) -> list[Trader] | None:
         """A product's traders for its market, or None when there is one world market."""
         return [t for t in self.traders if t.product == product] if regional else None
+
+    def capacity_tables(
+        self,
+    ) -> tuple[dict[tuple[str, str], tuple[float, float]], dict[str, tuple[float, float]]]:
+        """(installed, under construction) t/yr: of mines by (region, resource), and of
+        converters by market zone, what investors weigh their pipeline limits against."""
+        mines: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for mine in self.mines:
+            key = (mine.region, mine.resource)
+            if mine.state == CONSTRUCTION:
+                mines[key][1] += mine.capacity_tpa
+            elif mine.state != CLOSED:
+                mines[key][0] += mine.capacity_tpa
+        converters: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for refiner in self.refiners:
+            zone = converters[zone_of(refiner.region)]
+            zone[0] += refiner.capacity_tpa
+            zone[1] += refiner.expanding_tpa
+        return (
+            {k: (v[0], v[1]) for k, v in mines.items()},
+            {k: (v[0], v[1]) for k, v in converters.items()},
+        )
 
     def group(self, name: str) -> Group | None:
         if not name:
@@ -206,6 +230,8 @@ def build_population(world: World, config: ModelConfig, first_demand_t: float) -
             capacity = share * recycling.recycling_capacity_tpa_2015
             cash = recycling.recycler_cash_usd_tpa * capacity
             pop.recyclers.append(Recycler(world, name, region, capacity, cash_usd=cash))
+    if groups.investment.converter_entry_row_enabled:
+        pop.converter_developers = build_converter_developers(world, config)
     if groups.market.regional_markets_enabled:
         pop.traders = build_traders(world, pop)
     for gov in pop.governments.values():
@@ -213,6 +239,16 @@ def build_population(world: World, config: ModelConfig, first_demand_t: float) -
             inst.bind(gov, world, pop)
     _initial_stocks(pop, world.params.battery_maker.inventory_cover_months, first_demand_t)
     return pop
+
+
+def build_converter_developers(world: World, config: ModelConfig) -> list[ConverterDeveloper]:
+    """The rest of the world's converter developer, building where the first of its converters
+    in the scenario's data stands (Australia); none if the data hold no converter there.
+
+    China gets none: its converters' own expansion rule already builds its capacity up (from
+    0.1 to over 1.5 Mt/yr by the late 2020s in the baseline)."""
+    regions = [spec.region for spec in config.refiners if zone_of(spec.region) == REST_OF_WORLD]
+    return [ConverterDeveloper(world, REST_OF_WORLD, regions[0])] if regions else []
 
 
 def build_traders(world: World, pop: Population) -> list[Trader]:

@@ -12,7 +12,13 @@ from typing import Any
 from lithium_abm.agents.battery_maker import BatteryMaker
 from lithium_abm.agents.developer import Deposit, Developer
 from lithium_abm.agents.government import Government
-from lithium_abm.agents.intents import CaptiveMine, Expansion, MineProject, StateProject
+from lithium_abm.agents.intents import (
+    CaptiveMine,
+    ConverterProject,
+    Expansion,
+    MineProject,
+    StateProject,
+)
 from lithium_abm.agents.mine import CLOSED, CONSTRUCTION, Mine
 from lithium_abm.model.behaviour import annuity_factor
 from lithium_abm.model.population import Population
@@ -40,6 +46,9 @@ class Projects:
             return None
         if isinstance(intent, MineProject):
             return self.start_mine(intent.developer, intent.deposit, "independent", None)
+        if isinstance(intent, ConverterProject):
+            self.start_converter(intent)
+            return None
         if isinstance(intent, CaptiveMine):
             return self.develop_captive_mine(intent.maker)
         if isinstance(intent, StateProject):
@@ -83,6 +92,19 @@ class Projects:
             group,
             CONSTRUCTION,
             max(1, round(lead)),
+        )
+
+    def start_converter(self, project: ConverterProject) -> None:
+        """A new independent converter: the capital market pays, capacity after the lead."""
+        self.pay_capex(project.capex_usd, "capex_refining")
+        developer = project.developer
+        name = f"{developer.region} converter {developer.projects_started} ({developer.zone})"
+        self.pop.add_refiner(
+            name,
+            developer.region,
+            project.capacity_tpa,
+            "independent",
+            months_to_output=max(1, project.lead_months),
         )
 
     def develop_captive_mine(self, maker: BatteryMaker) -> Mine | None:

@@ -107,6 +107,7 @@ class World:
         )
         self.governments: dict[str, Government] = {}
         self._capacity: dict[tuple[str, str], tuple[float, float]] = {}
+        self._converter_capacity: dict[str, tuple[float, float]] = {}
         self._domestic_hist: dict[str, list[tuple[float, float]]] = defaultdict(list)
         self._state_loss_hist: dict[str, list[tuple[float, float]]] = defaultdict(list)
 
@@ -173,8 +174,17 @@ class World:
         return self._views.get(zone_of(region), self)  # type: ignore[return-value]
 
     # --- observations ---------------------------------------------------------------------------
-    def set_capacity(self, capacity: dict[tuple[str, str], tuple[float, float]]) -> None:
+    def set_capacity(
+        self,
+        capacity: dict[tuple[str, str], tuple[float, float]],
+        converters: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
         self._capacity = capacity
+        self._converter_capacity = converters or {}
+
+    def converter_capacity_and_pipeline(self, zone: str) -> tuple[float, float]:
+        """Installed and under-construction converter capacity (t/yr) of a market zone."""
+        return self._converter_capacity.get(zone, (0.0, 0.0))
 
     def capacity_and_pipeline(self, region: str, resource: str) -> tuple[float, float]:
         """Installed and under-construction mine capacity (t/yr) of a region and resource."""
