@@ -44,11 +44,11 @@ def column_unit(name: str) -> tuple[str, str]:
     """(unit, period) of a monthly column, run column or metric name."""
     if name in EXPLICIT:
         return EXPLICIT[name]
-    if name.startswith("capacity_tpa_") or name.endswith("_tpa"):
+    if name.startswith("capacity_tpa_") or name.endswith("_tpa") or "_tpa_" in name:
         return "t LCE/yr", "per year"
     if name.startswith("mines_"):
         return "count", "at month end"
-    if name.endswith("_usd_t"):
+    if name.endswith("_usd_t") or "_usd_t_" in name:  # a zone's price: price_chemical_usd_t_cn
         return "USD/t LCE", "per month"
     if name.endswith("_cny_t"):
         return "CNY/t LCE", "per month"
@@ -80,7 +80,8 @@ def units_metadata(columns: Iterable[str], metric_units: dict[str, str] | None =
     return json.dumps(units_table(columns, metric_units), allow_nan=False).encode()
 
 
-def units_markdown(columns: Iterable[str]) -> str:
+def units_markdown(columns: Iterable[str], regional: Iterable[str] = ()) -> str:
+    """docs/units.md: the table of ``columns``, then that of the ``regional`` columns."""
     lines = [
         "# Units of the output columns",
         "",
@@ -95,4 +96,16 @@ def units_markdown(columns: Iterable[str]) -> str:
     ]
     for row in units_table(columns):
         lines.append(f"| `{row['column']}` | {row['unit']} | {row['period']} |")
+    regional = list(regional)
+    if regional:
+        lines += [
+            "",
+            "With `regional_markets_enabled`, `model.parquet` has these columns as well",
+            "(`price_chemical_usd_t` stays China's zone price, the benchmark researchers quote):",
+            "",
+            "| Column | Unit | Period |",
+            "|---|---|---|",
+        ]
+        for row in units_table(regional):
+            lines.append(f"| `{row['column']}` | {row['unit']} | {row['period']} |")
     return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ import mesa
 import pandas as pd
 
 from lithium_abm.model.parameters import RESOURCES
-from lithium_abm.model.zones import ZONES, routes
+from lithium_abm.model.zones import ZONES, routes, zone_of
 
 if TYPE_CHECKING:
     from lithium_abm.model.lithium_model import LithiumModel
@@ -107,13 +107,15 @@ def model_columns() -> tuple[str, ...]:
 
 
 def regional_columns() -> tuple[str, ...]:
-    """The columns regional markets add: each zone's prices and volumes, each route's trade."""
+    """The columns regional markets add: each zone's prices and volumes, each route's trade,
+    each zone's converter capacity."""
     columns: list[str] = []
     for product in ("chemical", "concentrate"):
         columns += [f"price_{product}_usd_t_{zone}" for zone in ZONES]
         columns += [f"volume_t_{product}_{zone}" for zone in ZONES]
     for product in ("chemical", "concentrate"):
         columns += [f"trade_t_{product}_{a}_to_{b}" for a, b in routes()]
+    columns += [f"refining_capacity_tpa_{zone}" for zone in ZONES]
     return (*columns, "inventory_t_traders")
 
 
@@ -315,6 +317,10 @@ class Recorder:
             held += trader.held_t
         row["inventory_t_traders"] = held
         row["inventory_t"] += held
+        for zone in ZONES:
+            row[f"refining_capacity_tpa_{zone}"] = 0.0
+        for refiner in m.refiners:
+            row[f"refining_capacity_tpa_{zone_of(refiner.region)}"] += refiner.capacity_tpa
 
     def _monthly_incidents(self) -> int:
         """Pollution incidents and inspection violations this month, all jurisdictions."""

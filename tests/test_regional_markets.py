@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import functools
 import statistics
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lithium_abm.experiments.scenario import load_scenario
+from lithium_abm.experiments.units import column_unit, units_markdown
 from lithium_abm.model.clearing import clear_call_auction
 from lithium_abm.model.lithium_model import LithiumModel
 from lithium_abm.model.markets.coupling import Book, Coupling, couple
-from lithium_abm.model.recorder import regional_columns
+from lithium_abm.model.recorder import model_columns, regional_columns
 
 SEEDS = (1, 2, 3, 4, 5)
 
@@ -299,3 +301,22 @@ def test_in_one_world_market_australian_mines_pay_the_concentrate_duty() -> None
     paid = run.ledger.total_flows["export_duties"]
     # Every hard-rock mine's sales, Australian or not, bound the duty: 20% of a part of them.
     assert 0.0 < paid < 0.2 * run.ledger.total_flows["sales_concentrate"]
+
+
+def test_regional_columns_have_their_units_and_are_documented() -> None:
+    """A zone's price is USD/t, a zone's converter capacity t/yr (the suffix rules read a
+    trailing zone), and docs/units.md is the generated table of both sets of columns."""
+    assert column_unit("price_chemical_usd_t_row") == ("USD/t LCE", "per month")
+    assert column_unit("trade_t_chemical_cn_to_row") == ("t LCE", "per month")
+    assert column_unit("refining_capacity_tpa_row") == ("t LCE/yr", "per year")
+    docs = Path(__file__).resolve().parents[1] / "docs" / "units.md"
+    assert docs.read_text(encoding="utf-8") == units_markdown(model_columns(), regional_columns())
+
+
+def test_zone_converter_capacity_adds_up_to_the_world() -> None:
+    df = frame()
+    zones = df["refining_capacity_tpa_cn"] + df["refining_capacity_tpa_row"]
+    np.testing.assert_allclose(zones, df["refining_capacity_tpa"])
+    # Kwinana and Kemerton start in 2022; entrants can add to them after that.
+    assert (df.loc[df["date"] < "2022-01-01", "refining_capacity_tpa_row"] == 0.0).all()
+    assert df["refining_capacity_tpa_row"].iloc[-1] >= 49000.0
