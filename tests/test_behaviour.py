@@ -273,7 +273,7 @@ def test_demand_path_growth_changes_only_where_calibration_points_sit(baseline_c
 
 
 @pytest.mark.xfail(
-    strict=False,
+    strict=True,
     reason="log-linear interpolation between mid-year points does not keep annual totals where "
     "growth changes sharply: the baseline's 2020 mean is ~5% above 330000/12",
 )
