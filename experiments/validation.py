@@ -3,8 +3,9 @@
 ``lithium-abm validate`` runs a scenario and its no-support counterfactual (the same scenario
 with integration and state support switched off, which P3 needs) for N seeds and writes
 ``validation.md`` with figures under ``img/``: each target's per-seed values against its cited
-range, the supply history by year (in sample 2015-2021 beside out of sample 2022-2025), the
-simulated price band against reference price points, and the pattern table of
+range, the supply history by year (in sample 2015-2021 beside out of sample 2022-2025) with mined
+output by resource and by country against the USGS points, the simulated price band against
+reference price points, and the pattern table of
 :mod:`lithium_abm.experiments.patterns` (reused as is, so the report and ``lithium-abm
 patterns`` always agree).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +39,8 @@ IMAGE_DIR = "img"
 REPORT_FILE = "validation.md"
 TARGETS_FIGURE = "validation_targets.png"
 PRICE_FIGURE = "validation_price.png"
+PRODUCTION_FIGURE = "validation_production.png"
+PRODUCTION_YEARS = range(2015, 2031)  # the figure's span: the supply history and five years on
 
 
 @dataclass
@@ -52,6 +55,20 @@ class ValidationResult:
     pattern_checks: list  # per seed, list of PatternCheck
     prices_cny_t: pd.DataFrame  # one column per seed, indexed by month
     wall_time_s: float
+    # Mined output per calendar year, t LCE: columns seed, by ("resource" | "region"), key,
+    # year, output_t (quantities.annual_mine_output_t of each seed's agent records).
+    production: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def production_rows(seed: int, agents_df: pd.DataFrame) -> pd.DataFrame:
+    """One seed's mined output by resource and by region and calendar year (long table)."""
+    from lithium_abm.experiments.quantities import annual_mine_output_t
+
+    parts = []
+    for by in ("resource", "region"):
+        annual = annual_mine_output_t(agents_df, by=by).rename("output_t").reset_index()
+        parts.append(annual.rename(columns={by: "key"}).assign(seed=seed, by=by))
+    return pd.concat(parts, ignore_index=True)[["seed", "by", "key", "year", "output_t"]]
 
 
 def load_reference_prices(path: str | Path = REFERENCE_PRICES) -> pd.DataFrame:
@@ -76,7 +93,7 @@ def run_validation(
     base_cfg = load_scenario(scenario)
     cf_cfg = load_scenario(scenario, COUNTERFACTUAL)
     seed_list = list(range(first_seed, first_seed + seeds))
-    stats, checks, prices = [], [], {}
+    stats, checks, prices, production = [], [], {}, []
     for i, seed in enumerate(seed_list, start=1):
         base = run_model(base_cfg, seed)
         cf = run_model(cf_cfg, seed)
@@ -88,6 +105,7 @@ def run_validation(
         )
         df = base.model_df
         prices[seed] = pd.Series(df[PRICE_CNY].to_numpy(), index=pd.to_datetime(df["date"]))
+        production.append(production_rows(seed, base.agents_df))
         del base, cf
         if progress is not None:
             progress(seed, i)
@@ -101,6 +119,7 @@ def run_validation(
         pattern_checks=checks,
         prices_cny_t=pd.DataFrame(prices),
         wall_time_s=time.perf_counter() - started,
+        production=pd.concat(production, ignore_index=True),
     )
 
 
@@ -213,6 +232,83 @@ def plot_price_band(result: ValidationResult, reference: pd.DataFrame, path: Pat
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+RESOURCE_COLOURS = {
+    "brine": "tab:blue",
+    "spodumene": "tab:orange",
+    "lepidolite": "tab:red",
+    "clay": "tab:brown",
+}
+COUNTRY_COLOURS = {"AU": "tab:orange", "CL": "tab:blue", "CN": "tab:red", "AR": "tab:green"}
+
+
+def _median_by_year(production: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Median over seeds of each key's annual output (kt LCE), years as rows, keys as columns;
+    a seed without a key's mine in a year counts as zero output."""
+    part = production[(production["by"] == by) & production["year"].isin(PRODUCTION_YEARS)]
+    wide = part.pivot_table(
+        index=["seed", "year"], columns="key", values="output_t", aggfunc="sum", fill_value=0.0
+    )
+    return wide.groupby(level="year").median() / 1000.0
+
+
+def plot_production(result: ValidationResult, path: Path) -> Path:
+    """Mined output by resource (median over seeds, stacked) with the USGS world total, and by
+    country (median and 10-90% over seeds) with USGS's figure for each country."""
+    from lithium_abm.experiments.quantities import COUNTRIES, USGS_WORLD, load_usgs, usgs_series
+
+    usgs = load_usgs()
+    fig = _figure(13.0, 4.8)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    by_resource = _median_by_year(result.production, "resource")
+    years = by_resource.index.to_numpy()
+    bottom = np.zeros(len(years))
+    for resource, colour in RESOURCE_COLOURS.items():
+        if resource in by_resource:
+            values = by_resource[resource].to_numpy()
+            left.bar(years, values, bottom=bottom, color=colour, width=0.8, label=resource)
+            bottom = bottom + values
+    world = usgs_series(usgs, USGS_WORLD) / 1000.0
+    world = world[world.index.isin(PRODUCTION_YEARS)]
+    left.plot(world.index, world.to_numpy(), "ko", ms=5, label="USGS world (excl. US)")
+    left.set_title("Mined output by resource, median of seeds (kt LCE/yr)", fontsize=10)
+    part = result.production[
+        (result.production["by"] == "region") & result.production["year"].isin(PRODUCTION_YEARS)
+    ]
+    wide = part.pivot_table(
+        index=["seed", "year"], columns="key", values="output_t", aggfunc="sum", fill_value=0.0
+    )
+    for code, country in COUNTRIES.items():
+        colour = COUNTRY_COLOURS[code]
+        series = wide[code] / 1000.0 if code in wide else None
+        if series is not None:
+            grouped = series.groupby(level="year")
+            right.fill_between(
+                grouped.median().index,
+                grouped.quantile(0.1),
+                grouped.quantile(0.9),
+                color=colour,
+                alpha=0.15,
+                lw=0,
+            )
+            right.plot(grouped.median().index, grouped.median(), color=colour, lw=1.6, label=code)
+        ref = usgs_series(usgs, country) / 1000.0
+        ref = ref[ref.index.isin(PRODUCTION_YEARS)]
+        right.plot(ref.index, ref.to_numpy(), "o", color=colour, mec="black", ms=5)
+    right.set_title(
+        "By country: model median and 10-90% (lines), USGS (dots), kt LCE/yr", fontsize=10
+    )
+    for ax in (left, right):
+        ax.set_xlim(PRODUCTION_YEARS[0] - 0.6, PRODUCTION_YEARS[-1] + 0.6)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(f"{result.scenario}: mined output against USGS mine production", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -342,6 +438,8 @@ def quantities_section(summary: pd.DataFrame) -> list[str]:
         "out-of-sample years test what the fit predicts. Their misfit is shown but not part of",
         "the objective.",
         "",
+        f"![Mined output by resource and by country against USGS]({IMAGE_DIR}/{PRODUCTION_FIGURE})",
+        "",
         "| series | in sample: seeds within tolerance | out of sample: seeds within tolerance |",
         "|---|---|---|",
     ]
@@ -383,6 +481,8 @@ def write_validation(result: ValidationResult, out_dir: Path, command: str) -> l
         plot_targets(result, images / TARGETS_FIGURE),
         plot_price_band(result, reference, images / PRICE_FIGURE),
     ]
+    if not result.production.empty:
+        written.append(plot_production(result, images / PRODUCTION_FIGURE))
     text = report_markdown(result, reference, command)
     written.append(write_text_atomic(out_dir / REPORT_FILE, text))
     return written

@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from lithium_abm.cli import main
+from lithium_abm.experiments.quantities import annual_mine_output_t
+from lithium_abm.experiments.runner import run_model
 from lithium_abm.experiments.targets import TARGETS
 from lithium_abm.experiments.validation import (
     COUNTERFACTUAL,
     REFERENCE_PRICES,
     load_reference_prices,
+    production_rows,
 )
 
 SHORT = """\
@@ -78,6 +81,28 @@ def test_quantities_are_reported_in_and_out_of_sample_side_by_side(report_dir):
     # The by-year series are not repeated in the table of single statistics.
     single = text[text.index("## Target statistics") : text.index(heading)]
     assert "`output_tpa_world_2021`" not in single
+
+
+def test_output_by_resource_and_by_country_is_drawn_against_usgs(report_dir):
+    text = (report_dir / "validation.md").read_text(encoding="utf-8")
+    heading = "## Quantities: in sample 2015-2021, out of sample 2022-2025"
+    section = text[text.index(heading) : text.index("## Price path")]
+    assert "](img/validation_production.png)" in section
+    image = report_dir / "img" / "validation_production.png"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_production_rows_count_each_tonne_once_by_resource_and_by_region():
+    run = run_model("baseline", 1)
+    rows = production_rows(1, run.agents_df)
+    assert set(rows["by"]) == {"resource", "region"}
+    assert {"brine", "spodumene", "lepidolite"} <= set(rows.loc[rows["by"] == "resource", "key"])
+    assert {"AU", "CL", "CN", "AR"} <= set(rows.loc[rows["by"] == "region", "key"])
+    totals = rows.groupby(["by", "year"])["output_t"].sum().unstack("by")
+    world = annual_mine_output_t(run.agents_df)
+    assert (world > 0).all() and list(world.index) == list(range(2015, 2036))
+    for by in ("resource", "region"):
+        assert totals[by].to_numpy() == pytest.approx(world.to_numpy(), rel=1e-12)
 
 
 def test_reference_prices_are_sourced_and_consistent():
