@@ -150,6 +150,7 @@ class InvestmentParams(_Group):
     invest_intensity: float
     pipeline_limit: float
     converter_entry_row_enabled: bool
+    converter_entry_cn_enabled: bool
     converter_entry_tpa: float
     state_hurdle_rate: float
     state_equity_share: float

@@ -1253,11 +1253,24 @@ _PARAMS: list[Param] = [
         None,
         "New independent converters enter the rest of the world when its expected conversion "
         "margin pays for new capacity at the hurdle rate, within the pipeline limit (Kemerton, "
-        "Kings Mountain, Covalent, Gwangyang). China's build-out is its converters' own "
-        "expansion; outside China the data hold only two converters, from 2022. Off: only "
-        "those and the groups' converters add capacity outside China.",
+        "Kings Mountain, Covalent, Gwangyang): outside China the data hold only two "
+        "converters, from 2022 (converter_entry_cn_enabled is the same rule in China). Off: "
+        "only those and the groups' converters add capacity outside China.",
         "docs/sources.md, converter entry outside China: Kemerton, Kwinana, Albemarle's South "
         "Carolina and Piedmont's Tennessee refineries, projects of 2018-2023",
+    ),
+    Param(
+        "converter_entry_cn_enabled",
+        False,
+        "switch",
+        None,
+        None,
+        "New independent converters enter China by the same rule as outside it (at China's "
+        "capex, lead time and conversion cost), beside its converters' own expansion. Off: "
+        "China's capacity grows only by its converters' and the groups' blocks.",
+        "docs/sources.md, converter entry in China: lithium salt capacity 170 kt/yr in 2016, "
+        "250 kt/yr in 2017 at about half utilisation; new plants (Yongxing, Zhicun, Jiuling, "
+        "Yongshan) carried the 2022 output growth",
     ),
     Param(
         "converter_entry_tpa",
@@ -1822,6 +1835,7 @@ MECHANISMS = (
     "recycling_enabled",
     "brownfield_enabled",
     "converter_entry_row_enabled",
+    "converter_entry_cn_enabled",
     "offtake_enabled",
     "held_price_enabled",
     "converter_curtailment_enabled",

@@ -24,7 +24,7 @@ from lithium_abm.model.config import GovernmentSpec, ModelConfig, month_index
 from lithium_abm.model.policy import instruments as _instruments  # noqa: F401 - registers them
 from lithium_abm.model.policy.instrument import INSTRUMENTS
 from lithium_abm.model.world import PRODUCTS, World
-from lithium_abm.model.zones import REST_OF_WORLD, routes, zone_of
+from lithium_abm.model.zones import CHINA, REST_OF_WORLD, ZONES, routes, zone_of
 
 RECYCLER_SITES = (("China recyclers", "CN"), ("Korea-Europe recyclers", "EU"))
 
@@ -230,7 +230,8 @@ def build_population(world: World, config: ModelConfig, first_demand_t: float) -
             capacity = share * recycling.recycling_capacity_tpa_2015
             cash = recycling.recycler_cash_usd_tpa * capacity
             pop.recyclers.append(Recycler(world, name, region, capacity, cash_usd=cash))
-    if groups.investment.converter_entry_row_enabled:
+    entry = groups.investment
+    if entry.converter_entry_row_enabled or entry.converter_entry_cn_enabled:
         pop.converter_developers = build_converter_developers(world, config)
     if groups.market.regional_markets_enabled:
         pop.traders = build_traders(world, pop)
@@ -242,13 +243,20 @@ def build_population(world: World, config: ModelConfig, first_demand_t: float) -
 
 
 def build_converter_developers(world: World, config: ModelConfig) -> list[ConverterDeveloper]:
-    """The rest of the world's converter developer, building where the first of its converters
-    in the scenario's data stands (Australia); none if the data hold no converter there.
-
-    China gets none: its converters' own expansion rule already builds its capacity up (from
-    0.1 to over 1.5 Mt/yr by the late 2020s in the baseline)."""
-    regions = [spec.region for spec in config.refiners if zone_of(spec.region) == REST_OF_WORLD]
-    return [ConverterDeveloper(world, REST_OF_WORLD, regions[0])] if regions else []
+    """A converter developer for each zone whose entry switch is on (China's zone first), each
+    building where the zone's first converter in the scenario's data stands (China; Australia
+    for the rest of the world); none for a zone whose data hold no converter."""
+    entry = world.params.investment
+    wanted = {
+        CHINA: entry.converter_entry_cn_enabled,
+        REST_OF_WORLD: entry.converter_entry_row_enabled,
+    }
+    developers = []
+    for zone in ZONES:
+        regions = [spec.region for spec in config.refiners if zone_of(spec.region) == zone]
+        if wanted[zone] and regions:
+            developers.append(ConverterDeveloper(world, zone, regions[0]))
+    return developers
 
 
 def build_traders(world: World, pop: Population) -> list[Trader]:

@@ -107,3 +107,17 @@ def test_entrants_build_converters_outside_china_paid_by_the_capital_market() ->
         for run in (with_entry, without)
     ]
     assert row_capacity[0] > row_capacity[1]
+
+
+def test_china_entry_is_its_own_switch_and_builds_at_china_costs() -> None:
+    config = load_scenario("baseline", {"converter_entry_cn_enabled": True}, end="2016-12")
+    model = LithiumModel(config, seed=1)
+    (china,) = model.population.converter_developers  # the rest of the world's is off
+    assert (china.zone, china.region) == ("cn", "CN")
+    # China's conversion cost has no ex-China premium (3,000 USD/t at the defaults).
+    assert china.conversion_cost_usd_t == model.params.refiner.conversion_cost_usd_t_spodumene
+    both = LithiumModel(
+        load_scenario("regional_markets", {"converter_entry_cn_enabled": True}, end="2016-12"),
+        seed=1,
+    )
+    assert [d.zone for d in both.population.converter_developers] == ["cn", "row"]
