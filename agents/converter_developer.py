@@ -4,12 +4,12 @@ The converters of the scenario data expand only after running nearly full, and t
 converters only to match their own mines, so without entrants the conversion capacity of a
 region is fixed by who happened to own a converter in 2015. Real capacity grew mostly by entry:
 new Chinese firms in 2017-2023, and outside China refineries that followed the regional price
-(Kemerton, Kings Mountain, Covalent, Gwangyang). One developer per market zone weighs the
-zone's expected conversion margin against the capital charge of a new train, as a mine
-developer weighs a deposit, and starts one with a probability that grows with the excess
-return, within the pipeline limit. A tariff or an export duty that lifts a zone's chemical
-price therefore draws converters into it; technology export controls make them dearer and
-slower there.
+(Kemerton, Kings Mountain, Covalent, Gwangyang). A developer per market zone, each behind its
+own switch, weighs the zone's expected conversion margin against the capital charge of a new
+train, as a mine developer weighs a deposit, and starts one with a probability that grows with
+the excess return, within the pipeline limit. A tariff or an export duty that lifts a zone's
+chemical price therefore draws converters into it; technology export controls make them dearer
+and slower there.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ class ConverterDeveloper(WorldAgent):
         self.region = region
         self.name = f"converter_developer_{zone}"
         self.p = world.params.investment
-        refiner = world.params.refiner
-        premium = 0.0 if region == "CN" else refiner.conversion_cost_premium_ex_china
-        self.conversion_cost_usd_t = refiner.conversion_cost_usd_t_spodumene * (1.0 + premium)
+        self.conversion_cost_usd_t = world.params.refiner.conversion_cost_in(region)
         self.projects_started = 0
         self.owner_kind = "independent"
         self.state = "active"

@@ -42,8 +42,7 @@ class Refiner(BlockBuilder, ChemicalSeller, Firm):
         self._ask = world.params.ask
         self._invest = world.params.investment
         self.capacity_tpa = float(capacity_tpa)
-        premium = 0.0 if region == "CN" else p.conversion_cost_premium_ex_china
-        self.conversion_cost_usd_t = p.conversion_cost_usd_t_spodumene * (1.0 + premium)
+        self.conversion_cost_usd_t = p.conversion_cost_in(region)
         self._lepidolite_extra_usd_t = world.quality_discount("lepidolite")
         self.feed_t = 0.0
         self.feed_lepidolite_t = 0.0

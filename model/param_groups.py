@@ -117,6 +117,11 @@ class RefinerParams(_Group):
     lead_time_months_refiner_row: int
     converter_cash_usd_tpa: float
 
+    def conversion_cost_in(self, region: str) -> float:
+        """Cash cost of converting spodumene concentrate in ``region`` (dearer outside China)."""
+        premium = 0.0 if region == "CN" else self.conversion_cost_premium_ex_china
+        return self.conversion_cost_usd_t_spodumene * (1.0 + premium)
+
 
 @dataclass(frozen=True, slots=True)
 class BatteryMakerParams(_Group):

@@ -71,9 +71,9 @@ class Population:
                 mines[key][0] += mine.capacity_tpa
         converters: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for refiner in self.refiners:
-            zone = converters[zone_of(refiner.region)]
-            zone[0] += refiner.capacity_tpa
-            zone[1] += refiner.expanding_tpa
+            totals = converters[zone_of(refiner.region)]
+            totals[0] += refiner.capacity_tpa
+            totals[1] += refiner.expanding_tpa
         return (
             {k: (v[0], v[1]) for k, v in mines.items()},
             {k: (v[0], v[1]) for k, v in converters.items()},
