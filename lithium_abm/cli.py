@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lithium_abm.experiments.runner import RunResult
     from lithium_abm.model.config import ModelConfig
     from lithium_abm.model.parameters import Param
@@ -168,6 +170,34 @@ def _load(scenario: str, settings: list[str]) -> ModelConfig:
         raise CliError(f"scenario {scenario!r}: cannot read a file: {exc}") from None
 
 
+def _quantity_lines(df: pd.DataFrame) -> list[str]:
+    """The run's quantities at a glance: the worst year of unmet demand and of output's fall
+    (pattern P7 allows 2% and 15%), so a user sees when prices rest on missing tonnes."""
+    from lithium_abm.experiments.patterns import annual_sum
+    from lithium_abm.experiments.quantities import unmet_share_by_year, year_on_year
+
+    lines = []
+    unmet = unmet_share_by_year(df)
+    if not unmet.empty:
+        total = df["unmet_demand_t"].sum() / df["demand_t"].sum()
+        worst = int(unmet.idxmax())
+        lines.append(
+            f"Unmet demand: {total:.1%} of all demand; worst year {worst}, "
+            f"{unmet[worst]:.1%} (P7 allows 2% a year to 2025)"
+        )
+    change = year_on_year(annual_sum(df, "production_t"))
+    if not change.empty:
+        year = int(change.idxmin())
+        if change[year] < 0.0:
+            lines.append(
+                f"World mined output: largest yearly fall {-change[year]:.0%} in {year} "
+                "(P7 allows 15%)"
+            )
+        else:
+            lines.append("World mined output: no yearly fall")
+    return lines
+
+
 def _run_summary(result: RunResult, out: Path, paths: list[Path], write_s: float) -> str:
     from lithium_abm.experiments.patterns import (
         PEAK_SEARCH_END,
@@ -214,6 +244,7 @@ def _run_summary(result: RunResult, out: Path, paths: list[Path], write_s: float
         )
     else:
         lines.append("Lepidolite output made at a loss: no lepidolite output in this run")
+    lines += _quantity_lines(df)
     checks = result.checks
     if checks:
         lines.append(

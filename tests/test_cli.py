@@ -177,6 +177,12 @@ def test_run_writes_results_and_summary(tmp_path: Path) -> None:
 
     model = pd.read_parquet(out / "model.parquet")
     assert len(model) == 36
+    # The quantities line states the run's own worst year of unmet demand.
+    yearly = model.groupby(model["date"].dt.year)[["unmet_demand_t", "demand_t"]].sum()
+    shares = yearly["unmet_demand_t"] / yearly["demand_t"]
+    worst = int(shares.idxmax())
+    assert f"worst year {worst}, {shares[worst]:.1%}" in done.stdout
+    assert "World mined output: " in done.stdout
     assert model["date"].min() == pd.Timestamp("2015-01-01")
     assert model["price_chemical_usd_t"].gt(0).all()
     agents = pd.read_parquet(out / "agents.parquet")
