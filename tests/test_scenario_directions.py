@@ -115,6 +115,8 @@ def outcomes(scenario: str, seed: int) -> dict[str, float]:
 # With graded output (issue 10) every lepidolite mine cuts back before it idles, supported or
 # not, so switching state support off lowers the lepidolite loss share in the median but only in
 # 7 of seeds 1-10 (0.68 -> 0.65): within seed noise at the 80% standard.
+# The known misses are strict xfails: the day one of them holds, its test fails and asks to be
+# made a plain case.
 WEAK = {
     ("no_state_support", "lepidolite_loss_share_in_bust"): (
         "issue 10: state support's effect on the loss share holds in 7 of 10 seeds"
@@ -127,7 +129,6 @@ WEAK = {
         "issue 12: the technology control cancels the duty's pull on converters outside China"
     ),
 }
-# Known misses are strict: the day one of them holds, the test fails and asks to be promoted.
 DIRECTIONS = [
     ("no_integration", "lepidolite_loss_share_in_bust", -1),
     ("no_state_support", "lepidolite_loss_share_in_bust", -1),
