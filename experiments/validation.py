@@ -247,14 +247,14 @@ RESOURCE_COLOURS = {
 COUNTRY_COLOURS = {"AU": "tab:orange", "CL": "tab:blue", "CN": "tab:red", "AR": "tab:green"}
 
 
-def _median_by_year(production: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Median over seeds of each key's annual output (kt LCE), years as rows, keys as columns;
-    a seed without a key's mine in a year counts as zero output."""
+def _output_kt(production: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Each key's annual output (kt LCE) in the figure's years, rows (seed, year), keys as
+    columns; a seed without a key's mine in a year counts as zero output."""
     part = production[(production["by"] == by) & production["year"].isin(PRODUCTION_YEARS)]
     wide = part.pivot_table(
         index=["seed", "year"], columns="key", values="output_t", aggfunc="sum", fill_value=0.0
     )
-    return wide.groupby(level="year").median() / 1000.0
+    return wide / 1000.0
 
 
 def plot_production(result: ValidationResult, path: Path) -> Path:
@@ -265,7 +265,7 @@ def plot_production(result: ValidationResult, path: Path) -> Path:
     usgs = load_usgs()
     fig = _figure(13.0, 4.8)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    by_resource = _median_by_year(result.production, "resource")
+    by_resource = _output_kt(result.production, "resource").groupby(level="year").median()
     years = by_resource.index.to_numpy()
     bottom = np.zeros(len(years))
     for resource, colour in RESOURCE_COLOURS.items():
@@ -277,26 +277,15 @@ def plot_production(result: ValidationResult, path: Path) -> Path:
     world = world[world.index.isin(PRODUCTION_YEARS)]
     left.plot(world.index, world.to_numpy(), "ko", ms=5, label="USGS world (excl. US)")
     left.set_title("Mined output by resource, median of seeds (kt LCE/yr)", fontsize=10)
-    part = result.production[
-        (result.production["by"] == "region") & result.production["year"].isin(PRODUCTION_YEARS)
-    ]
-    wide = part.pivot_table(
-        index=["seed", "year"], columns="key", values="output_t", aggfunc="sum", fill_value=0.0
-    )
+    by_region = _output_kt(result.production, "region")
     for code, country in COUNTRIES.items():
         colour = COUNTRY_COLOURS[code]
-        series = wide[code] / 1000.0 if code in wide else None
-        if series is not None:
-            grouped = series.groupby(level="year")
-            right.fill_between(
-                grouped.median().index,
-                grouped.quantile(0.1),
-                grouped.quantile(0.9),
-                color=colour,
-                alpha=0.15,
-                lw=0,
-            )
-            right.plot(grouped.median().index, grouped.median(), color=colour, lw=1.6, label=code)
+        if code in by_region:
+            grouped = by_region[code].groupby(level="year")
+            median = grouped.median()
+            low, high = grouped.quantile(0.1), grouped.quantile(0.9)
+            right.fill_between(median.index, low, high, color=colour, alpha=0.15, lw=0)
+            right.plot(median.index, median, color=colour, lw=1.6, label=code)
         ref = usgs_series(usgs, country) / 1000.0
         ref = ref[ref.index.isin(PRODUCTION_YEARS)]
         right.plot(ref.index, ref.to_numpy(), "o", color=colour, mec="black", ms=5)

@@ -177,10 +177,12 @@ class World:
     def set_capacity(
         self,
         capacity: dict[tuple[str, str], tuple[float, float]],
-        converters: dict[str, tuple[float, float]] | None = None,
+        converters: dict[str, tuple[float, float]],
     ) -> None:
+        """This month's installed and pipeline capacity: mines by (region, resource),
+        converters by market zone (``Population.capacity_tables``)."""
         self._capacity = capacity
-        self._converter_capacity = converters or {}
+        self._converter_capacity = converters
 
     def converter_capacity_and_pipeline(self, zone: str) -> tuple[float, float]:
         """Installed and under-construction converter capacity (t/yr) of a market zone."""
