@@ -1,6 +1,7 @@
 """The classroom dashboard: a Solara page on which a class steers a small lithium market.
 
-Start it with ``lithium-abm dashboard`` (or ``solara run lithium_abm.experiments.dashboard``).
+Start it with ``lithium-abm dashboard`` (``solara run lithium_abm.experiments.dashboard`` also
+serves it, but without the server settings of ``lithium_abm.dashboard_server``).
 Design choices, and why:
 
 - Our own page, not Mesa's SolaraViz: SolaraViz shows its internals (play interval, render
@@ -63,6 +64,14 @@ PLAY_FRAME_S = 0.18
 TRIM_DELAY_S = 1.0
 # "Run to" targets: the real price peak (China carbonate, 2022-11) and the depth of the bust.
 RUN_TO = (("2022 peak", "2022-11"), ("2024 bust", "2024-06"))
+# Solara shows an animated bar while the server is busy for more than 0.3 s. Under a full class
+# every page shows it through most of each step, and animating it (its bars move by left and
+# right, so every frame is laid out again) cost the browsers about a third of their CPU per
+# step on one machine. Only the moving bars are hidden: the bar's light track still marks
+# "busy".
+PAGE_CSS = (
+    ".v-application--wrap > .v-progress-linear .v-progress-linear__indeterminate {display: none}"
+)
 # Sidebar sections: registry role -> heading. The parameters come from the registry's roles.
 ROLE_SECTIONS = (
     ("lever", "Policy levers"),
@@ -389,7 +398,9 @@ def Page() -> None:
 @solara.component
 def Layout(children: list) -> solara.Element:
     """No app bar: the whole 1280 x 720 screen is the dashboard (Solara uses this layout)."""
-    return solara.Column(children=children, style={"padding": "0", "margin": "0"})
+    return solara.Column(
+        children=[solara.Style(PAGE_CSS), *children], style={"padding": "0", "margin": "0"}
+    )
 
 
 @solara.component

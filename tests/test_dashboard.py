@@ -292,6 +292,24 @@ def test_a_lecturer_screen(chromium: str, dashboard_url: str) -> None:
                 assert box["y"] >= 0 and box["y"] + box["height"] <= 720, (chart, box)
             assert boxes["price"]["y"] == boxes["cost_curve"]["y"] < boxes["loss_share"]["y"]
 
+            # Solara's busy bar keeps its static track but not its moving bars (which, under
+            # a class, the browsers spent about a third of their CPU animating). They exist only
+            # while the server is busy, so one is put where Vuetify puts them.
+            shown = page.evaluate(
+                """() => Array.from(document.querySelectorAll(
+                    ".v-application--wrap > .v-progress-linear")).map(bar => {
+                        const track = bar.querySelector(".v-progress-linear__background");
+                        const moving = document.createElement("div");
+                        moving.className = "v-progress-linear__indeterminate";
+                        bar.appendChild(moving);
+                        const shown = [getComputedStyle(moving).display,
+                                       getComputedStyle(track).display];
+                        moving.remove();
+                        return shown;
+                    })"""
+            )
+            assert shown == [["none", "block"]], shown
+
             body = page.inner_text("body")
             for internal in ("Play Interval", "Render Interval", "Use Threads", "Page 0"):
                 assert internal.lower() not in body.lower(), internal
@@ -531,6 +549,39 @@ def test_server_command_is_offline_and_local() -> None:
     cmd = server_command("127.0.0.1", 8765, open_browser=False)
     assert "--no-check-version" in cmd and "--no-open" in cmd and "--production" in cmd
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert cmd[1:4] == ["-m", "lithium_abm.dashboard_server", "run"]
+
+
+def test_server_launcher_sets_the_fast_renderer_and_no_compression(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``lithium_abm.dashboard_server`` hands its arguments to ``solara run`` after choosing
+    reacton's fast renderer (unless the user chose) and switching off websocket compression
+    (unless a caller asks for it)."""
+    import solara.__main__
+    import uvicorn
+
+    from lithium_abm import dashboard_server
+
+    seen: dict[str, object] = {}
+
+    def fake_cli(argv: list[str]) -> None:
+        seen["argv"] = argv
+        seen["fast"] = os.environ.get("REACTON_FAST")
+        seen["deflate"] = uvicorn.Config(app="x:app").ws_per_message_deflate
+        asked = uvicorn.Config(app="x:app", ws_per_message_deflate=True)
+        seen["asked"] = asked.ws_per_message_deflate
+
+    monkeypatch.setattr(uvicorn.Config, "__init__", uvicorn.Config.__init__)  # undone after
+    monkeypatch.setattr(solara.__main__, "cli", fake_cli)
+    monkeypatch.delenv("REACTON_FAST", raising=False)
+    dashboard_server.main(["run", "app", "--port", "1"])
+    assert seen["argv"] == ["run", "app", "--port", "1"]
+    assert seen["fast"] == "1" and seen["deflate"] is False and seen["asked"] is True
+
+    monkeypatch.setenv("REACTON_FAST", "0")  # a user's own choice stands
+    dashboard_server.main(["run", "app"])
+    assert seen["fast"] == "0" and seen["deflate"] is False
 
 
 def test_levers_come_from_the_registry_roles() -> None:
