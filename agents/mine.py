@@ -338,7 +338,12 @@ class Mine(BlockBuilder, Firm):
         world = self.world
         p = self.p
         price = self.market_price_usd_t()
-        unit_cost = self.unit_cash_cost_usd_t()
+        # The month's costs, computed once (unit_cash_cost_usd_t spelled out, same arithmetic).
+        variable = self.average_variable_usd_t()
+        compliance = self.compliance_usd_t()
+        monthly_capacity_t = self.monthly_capacity_t
+        fixed_usd_t = self.fixed_cost_usd_month / monthly_capacity_t
+        unit_cost = variable + fixed_usd_t + compliance
         if self.sold_t > 0.0:
             self.realized_price_usd_t = self.revenue_usd / self.sold_t
         else:
@@ -348,10 +353,7 @@ class Mine(BlockBuilder, Firm):
         judged = unit_cost
         self.loss_share = 0.0
         if self.output_t > 0.0:
-            run_share = self.output_t / self.monthly_capacity_t
-            variable = self.average_variable_usd_t()
-            fixed_usd_t = self.fixed_cost_usd_month / self.monthly_capacity_t
-            compliance = self.compliance_usd_t()
+            run_share = self.output_t / monthly_capacity_t
             judged = (
                 average_variable_cost_usd_t(run_share, variable, p.cost_spread)
                 + compliance
@@ -375,7 +377,7 @@ class Mine(BlockBuilder, Firm):
         if self.government is not None:
             # Subsidy and cheap power for state-backed output, the state's profit share.
             self.government.at_mine_settlement(self, unit_cost)
-        self._decide(price)
+        self._decide(price, variable, compliance)
 
     @property
     def loss_output_t(self) -> float:
@@ -389,9 +391,13 @@ class Mine(BlockBuilder, Firm):
     def best_run(self, price: float) -> tuple[float, float]:
         """(utilisation, monthly cash margin) of running the tranches the owner's net price
         covers: the share of capacity, and the margin the owner weighs at that share."""
+        return self._best_run(price, self.average_variable_usd_t(), self.compliance_usd_t())
+
+    def _best_run(
+        self, price: float, average_variable: float, compliance: float
+    ) -> tuple[float, float]:
+        """``best_run`` with this month's average variable and compliance costs given."""
         net_price = self.net_decision_price_usd_t(price)
-        average_variable = self.average_variable_usd_t()
-        compliance = self.compliance_usd_t()
         spread = self.p.cost_spread
         utilisation = target_utilisation(
             net_price, average_variable, compliance, spread, self.min_utilisation
@@ -409,9 +415,13 @@ class Mine(BlockBuilder, Firm):
         """The month's cash margin as the owner weighs it, running at its best utilisation."""
         return self.best_run(price)[1]
 
-    def _decide(self, price: float) -> None:
+    def _decide(
+        self, price: float, variable: float | None = None, compliance: float | None = None
+    ) -> None:
         """Utilisation for next month, then hysteresis: accumulate losses or expected surpluses,
-        and act at the thresholds.
+        and act at the thresholds. ``variable`` and ``compliance`` are this month's average
+        variable and compliance costs per tonne, as ``settle_month`` computed them (valid until
+        the night shift is switched); computed here when not given.
 
         With ``hysteresis_enabled`` off the operator is myopic: it idles when this month's cash
         margin is negative and restarts at once, at no cost, when it is positive (it still
@@ -419,12 +429,14 @@ class Mine(BlockBuilder, Firm):
         """
         p = self.p
         policy = self.world.params.policy
+        if variable is None or compliance is None:
+            variable, compliance = self.average_variable_usd_t(), self.compliance_usd_t()
         if self.state == OPERATING and self.output_t >= 0.95 * self.monthly_capacity_t:
             self.full_months += 1
         else:
             self.full_months = 0
         if self.state in PRODUCING:
-            target, monthly_margin = self.best_run(price)
+            target, monthly_margin = self._best_run(price, variable, compliance)
             self.utilisation = next_utilisation(
                 self.utilisation, target, p.utilisation_adjust_share
             )
@@ -470,7 +482,8 @@ class Mine(BlockBuilder, Firm):
                 p.restart_delay_months,
             )
             outlook -= world.quality_discount(self.resource)
-            expected_margin = self.monthly_margin_usd(outlook)
+            # In care the night shift is off, so this month's costs still hold.
+            expected_margin = self._best_run(outlook, variable, compliance)[1]
             self.cum_surplus_usd = max(0.0, self.cum_surplus_usd + expected_margin)
             if self.cum_surplus_usd > p.restart_surplus_months * self.fixed_cost_usd_month:
                 cost = p.restart_cost_months * self.fixed_cost_usd_month

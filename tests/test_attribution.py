@@ -113,9 +113,9 @@ def test_hysteresis_off_idles_every_mine_with_a_negative_margin(baseline_config,
     cls = type(model.population.mines[0])
     original = cls._decide
 
-    def spy(self, price):
+    def spy(self, price, *costs):
         before, margin = self.state, self.monthly_margin_usd(price)
-        original(self, price)
+        original(self, price, *costs)
         seen.append((before, margin, self.state))
 
     monkeypatch.setattr(cls, "_decide", spy)
