@@ -3,8 +3,9 @@
 The app lives in ``lithium_abm.experiments.dashboard``; this command checks the scenario, host
 and port first (so a typo gets one line, not a server traceback), then runs ``solara run`` in a
 child process, through ``lithium_abm.dashboard_server`` (reacton's fast renderer, no websocket
-compression: half the CPU per step under a class). The server makes no outside connections: Solara's version check and telemetry
-are switched off and the front-end files come from the installed ``solara-assets``.
+compression: half the CPU per step under a class). The server makes no outside connections:
+Solara's version check and telemetry are switched off and the front-end files come from the
+installed ``solara-assets``.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def _scenario_arg(scenario: str) -> str:
 
 def server_command(host: str, port: int, open_browser: bool) -> list[str]:
     """The ``solara run`` command line for the dashboard (also used by the tests), through
-    ``lithium_abm.dashboard_server`` (no websocket compression)."""
+    ``lithium_abm.dashboard_server`` (fast renderer, no websocket compression)."""
     return [
         sys.executable,
         "-m",
