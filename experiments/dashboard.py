@@ -36,6 +36,8 @@ import math
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +64,10 @@ PLAY_FRAME_S = 0.18
 # After a session's kernel closes, Python has freed its market, but glibc keeps the pages in its
 # arenas; returning them a moment later brings the server back to its idle memory.
 TRIM_DELAY_S = 1.0
+# AnyIO ends a pool thread idle this long when the pool is next used (WorkerThread.MAX_IDLE_TIME
+# is 10 s), plus a margin.
+IDLE_THREAD_S = 11.0
+WAKE_PATH = "sun.svg"  # a small file Solara serves from its static folder
 # "Run to" targets: the real price peak (China carbonate, 2022-11) and the depth of the bust.
 RUN_TO = (("2022 peak", "2022-11"), ("2024 bust", "2024-06"))
 # Solara shows an animated bar while the server is busy for more than 0.3 s. Under a full class
@@ -121,12 +127,49 @@ _trim_lock = threading.Lock()
 _trim_thread: threading.Thread | None = None
 
 
+def wake_thread_pool() -> bool:
+    """Have the server's event loop hand one small job to its thread pool, so that AnyIO
+    ends the worker threads idle for ``IDLE_THREAD_S`` or more; True if the server answered.
+
+    Each browser session's websocket runs in an AnyIO worker thread. When the session ends the
+    thread stays in the pool, idle, and AnyIO ends idle threads only when the loop next uses the
+    pool, which after a class nothing does: the thirty threads and the stacks they rendered
+    on stayed resident (about 40 MB, most of what a closed class left). Asking the server for
+    a static file (looked up in the pool, whether or not it exists) is that next use. The
+    request goes to this server's own port on loopback, never through a proxy.
+    """
+    host = os.environ.get("SERVER_NAME", "127.0.0.1")
+    port = os.environ.get("SERVER_PORT")
+    if not port:
+        return False
+    if host in ("", "0.0.0.0", "::", "localhost"):
+        host = "127.0.0.1"
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/static/{WAKE_PATH}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=5) as response:
+            response.read()
+    except urllib.error.HTTPError:
+        return True  # answered (the lookup ran in the pool)
+    except OSError:
+        return False
+    return True
+
+
 def _trim_loop() -> None:
     while True:
         _trim_wanted.wait()
         time.sleep(TRIM_DELAY_S)  # sessions closing together are trimmed once
         _trim_wanted.clear()
-        return_freed_memory()
+        # A culled session's websocket closed a cull timeout ago (20 s in class), so its
+        # thread is usually idle long enough to end now; after short cull timeouts it is
+        # ended on a second try, once it has been idle long enough.
+        for wait_s in (0.0, IDLE_THREAD_S):
+            if _trim_wanted.wait(wait_s):
+                break  # more sessions closed meanwhile: start again
+            if wake_thread_pool():
+                time.sleep(0.2)  # the ended threads exit
+            return_freed_memory()
 
 
 def request_trim() -> None:

@@ -524,17 +524,58 @@ def test_closing_a_session_returns_its_memory(monkeypatch: pytest.MonkeyPatch) -
         calls.append(threading.current_thread())
         trimmed.set()
 
+    woken: list[int] = []
     monkeypatch.setattr(dashboard, "TRIM_DELAY_S", 0.2)
+    monkeypatch.setattr(dashboard, "IDLE_THREAD_S", 0.6)
     monkeypatch.setattr(dashboard, "return_freed_memory", record)
+    monkeypatch.setattr(dashboard, "wake_thread_pool", lambda: woken.append(len(calls)) or True)
     on_close = dashboard._on_kernel_start()
     on_close()
     on_close()
     assert trimmed.wait(5.0), "closing a session did not trigger return_freed_memory"
-    time.sleep(0.5)
+    time.sleep(0.3)
     assert len(calls) == 1 and calls[0].name == "trim"
+    assert woken == [0]  # the idle pool threads are ended before the trim
+    time.sleep(1.2)
+    assert len(calls) == 2 and woken == [0, 1]  # and once more, when the rest have idled
     assert getattr(calls[0], "current_context", None) is None  # holds no session alive
     monkeypatch.undo()
     dashboard.return_freed_memory()  # the real trim runs without error on this system
+
+
+def test_waking_the_thread_pool_asks_this_server_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wake_thread_pool`` requests a static file from the server's own port on loopback, and
+    says whether anything answered (a 404 is an answer: the lookup ran)."""
+    import http.server
+
+    from lithium_abm.experiments import dashboard
+
+    paths: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            paths.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would fail if used
+        monkeypatch.setenv("SERVER_NAME", "0.0.0.0")
+        monkeypatch.setenv("SERVER_PORT", str(server.server_address[1]))
+        assert dashboard.wake_thread_pool() is True
+        assert paths == [f"/static/{dashboard.WAKE_PATH}"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    monkeypatch.setenv("SERVER_PORT", str(free_port()))  # nothing listens there
+    assert dashboard.wake_thread_pool() is False
+    monkeypatch.delenv("SERVER_PORT")
+    assert dashboard.wake_thread_pool() is False
 
 
 def test_warm_up_builds_steps_and_draws_a_market() -> None:
